@@ -1,0 +1,77 @@
+# Makefile for trackly_history, built with PGXS:
+#   make && make install          build and install (PG_CONFIG=... to choose)
+#   make installcheck             pg_regress and isolation suites (needs a server)
+#   make unit | fuzz | difftest   the pure C validator suites (no server)
+#   make e164-table               regenerate src/e164_table.c from libphonenumber
+
+EXTENSION   = trackly_history
+MODULE_big  = trackly_history
+OBJS        = src/trackly_history.o src/e164.o src/e164_table.o src/iso8601.o \
+              src/auth.o src/import.o src/import_jsonb.o
+DATA        = $(wildcard sql/trackly_history--*.sql)
+PGFILEDESC  = "trackly_history - bulk import of SMS send history"
+
+REGRESS        = validators
+ISOLATION_OPTS = --inputdir=test/isolation
+
+PG_CONFIG ?= pg_config
+WERROR    ?=
+PG_CFLAGS  = -Wall -Wextra $(if $(WERROR),-Werror)
+# PostgreSQL's headers are not -Wextra clean: read them as system headers.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# ---------------------------------------------------------------------------
+# The validators alone: unit tests, differential tests, fuzzers, benchmark.
+# Everything they build goes to $(BUILD), an ignored folder of the checkout.
+# ---------------------------------------------------------------------------
+BUILD        ?= .run/build
+PYTHON       ?= /usr/bin/python3
+FUZZ_SECONDS ?= 30
+VALIDATORS    = src/e164.c src/e164_table.c src/iso8601.c
+VALIDATOR_H   = src/e164.h src/iso8601.h
+TEST_CFLAGS   = -std=c11 -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -Isrc -Itest/unit
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS   = -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+.PHONY: unit fuzz difftest bench-c e164-table
+
+$(BUILD):
+	mkdir -p $@
+
+$(BUILD)/test_%: test/unit/test_%.c test/unit/unit.h $(VALIDATORS) $(VALIDATOR_H) | $(BUILD)
+	gcc $(TEST_CFLAGS) -o $@ $< $(VALIDATORS)
+
+$(BUILD)/validate: test/diff/validate.c $(VALIDATORS) $(VALIDATOR_H) | $(BUILD)
+	gcc $(TEST_CFLAGS) -o $@ $< $(VALIDATORS)
+
+$(BUILD)/bench_validators: test/bench/bench_validators.c $(VALIDATORS) $(VALIDATOR_H) | $(BUILD)
+	gcc $(TEST_CFLAGS) -O3 -o $@ $< $(VALIDATORS)
+
+$(BUILD)/fuzz_%: test/fuzz/fuzz_%.c $(VALIDATORS) $(VALIDATOR_H) | $(BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(VALIDATORS)
+
+unit: $(BUILD)/test_e164 $(BUILD)/test_iso8601
+	$(BUILD)/test_e164
+	$(BUILD)/test_iso8601
+
+difftest: $(BUILD)/validate
+	$(PYTHON) test/diff/e164_diff.py $(BUILD)/validate
+	$(PYTHON) test/diff/iso8601_diff.py $(BUILD)/validate
+
+# Each fuzzer runs FUZZ_SECONDS; new inputs go to $(BUILD), seeds stay as they are.
+fuzz: $(BUILD)/fuzz_e164 $(BUILD)/fuzz_iso8601
+	for t in e164 iso8601; do \
+		mkdir -p $(BUILD)/corpus_$$t && \
+		$(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/crash_$$t- $(BUILD)/corpus_$$t test/fuzz/seeds/$$t || exit 1; \
+	done
+
+bench-c: $(BUILD)/bench_validators
+	$(BUILD)/bench_validators
+
+e164-table:
+	$(PYTHON) src/e164_table.py > src/e164_table.c.new
+	mv src/e164_table.c.new src/e164_table.c

@@ -1,0 +1,361 @@
+/*
+ * e164.c
+ *		E.164 phone number validation: "+", an assigned country calling code
+ *		and a national significant number of a possible length, at most 15
+ *		digits in all (see e164.h and CONTRACT.md section 3).
+ *
+ * Pure C with no PostgreSQL headers, no allocation and no locale: the
+ * import, the SQL-callable validators, the unit tests and the fuzzer all
+ * call the same e164_check.  The country calling codes and their lengths
+ * come from the generated e164_table.c.
+ */
+#include "e164.h"
+
+/* Numeric value of an ASCII digit, or a value above 9 for any other byte. */
+#define DIGIT_VALUE(c)	((unsigned int) (unsigned char) (c) - '0')
+
+/* Longest country calling code, in digits. */
+#define MAX_CC_DIGITS	3
+
+/*
+ * Finds the assigned country calling code that the digits (at least one)
+ * start with; the codes are prefix-free, so at most one of the 1, 2 and
+ * 3-digit prefixes is assigned, and none starts with 0.  Returns its number
+ * of digits (0: none) and sets *country_code.
+ */
+static int
+find_country_code(const char *digits, size_t ndigits, int *country_code)
+{
+	int			code = 0;
+	size_t		i;
+
+	if (digits[0] == '0')
+		return 0;
+	for (i = 0; i < ndigits && i < MAX_CC_DIGITS; i++)
+	{
+		code = code * 10 + (int) DIGIT_VALUE(digits[i]);
+		if (e164_region(code) != NULL)
+		{
+			*country_code = code;
+			return (int) i + 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The first failing test decides the verdict: the shape of the whole string
+ * (empty, "+", only ASCII digits after it), then the 15-digit limit, then
+ * the country calling code, then the national length.  The parts in *out
+ * are zero for the verdicts that have none.
+ */
+E164Verdict
+e164_check(const char *s, size_t len, E164Number *out)
+{
+	const char *digits;
+	size_t		ndigits;
+	size_t		i;
+	int			country_code = 0;
+	int			cc_digits;
+	int			nsn_digits;
+
+	if (out != NULL)
+	{
+		out->country_code = 0;
+		out->cc_digits = 0;
+		out->nsn = NULL;
+		out->nsn_digits = 0;
+	}
+	if (len == 0)
+		return E164_EMPTY;
+	if (s[0] != '+')
+		return E164_NO_PLUS;
+
+	digits = s + 1;
+	ndigits = len - 1;
+	for (i = 0; i < ndigits; i++)
+	{
+		if (DIGIT_VALUE(digits[i]) > 9)
+			return E164_NOT_DIGIT;
+	}
+	if (ndigits == 0)
+		return E164_NO_DIGITS;
+	if (ndigits > E164_MAX_DIGITS)
+		return E164_TOO_LONG;
+
+	cc_digits = find_country_code(digits, ndigits, &country_code);
+	if (cc_digits == 0)
+		return E164_UNKNOWN_COUNTRY_CODE;
+	nsn_digits = (int) ndigits - cc_digits;
+
+	if (out != NULL)
+	{
+		out->country_code = country_code;
+		out->cc_digits = cc_digits;
+		out->nsn = digits + cc_digits;
+		out->nsn_digits = nsn_digits;
+	}
+	if ((e164_nsn_lengths(country_code) & (1u << nsn_digits)) == 0)
+		return E164_BAD_LENGTH;
+	return E164_VALID;
+}
+
+/*
+ * The explanation being written: buf receives what fits (always
+ * NUL-terminated when size > 0), length counts everything wanted.
+ */
+typedef struct ExplainBuffer
+{
+	char	   *buf;
+	size_t		size;
+	size_t		length;
+} ExplainBuffer;
+
+/* Appends a NUL-terminated string, truncating silently. */
+static void
+explain_add_text(ExplainBuffer *eb, const char *text)
+{
+	for (; *text != '\0'; text++)
+	{
+		if (eb->length + 1 < eb->size)
+		{
+			eb->buf[eb->length] = *text;
+			eb->buf[eb->length + 1] = '\0';
+		}
+		eb->length++;
+	}
+}
+
+/* Appends a non-negative number in decimal. */
+static void
+explain_add_number(ExplainBuffer *eb, size_t number)
+{
+	char		digits[24];
+	int			n = (int) sizeof(digits) - 1;
+
+	digits[n] = '\0';
+	do
+	{
+		digits[--n] = (char) ('0' + number % 10);
+		number /= 10;
+	} while (number > 0);
+	explain_add_text(eb, digits + n);
+}
+
+/* Appends "+44 (GB)" or "+800 (non-geographic)" for an assigned code. */
+static void
+explain_add_code(ExplainBuffer *eb, int country_code)
+{
+	const char *region = e164_region(country_code);
+
+	explain_add_text(eb, "+");
+	explain_add_number(eb, (size_t) country_code);
+	explain_add_text(eb, " (");
+	if (region == NULL || (region[0] >= '0' && region[0] <= '9'))
+		explain_add_text(eb, "non-geographic");
+	else
+		explain_add_text(eb, region);
+	explain_add_text(eb, ")");
+}
+
+/*
+ * Appends a length set as "7, 9 or 10", writing runs of three or more
+ * consecutive lengths as "4 to 13".
+ */
+static void
+explain_add_lengths(ExplainBuffer *eb, uint16_t lengths)
+{
+	int			first[16];		/* each item: first .. last digits */
+	int			last[16];
+	int			nitems = 0;
+	int			n;
+	int			end;
+	int			i;
+
+	for (n = 0; n < 16; n = end + 1)
+	{
+		end = n;
+		if ((lengths & (1u << n)) == 0)
+			continue;
+		while (end + 1 < 16 && (lengths & (1u << (end + 1))) != 0)
+			end++;
+		if (end - n >= 2)
+		{
+			first[nitems] = n;
+			last[nitems++] = end;
+		}
+		else
+		{
+			for (i = n; i <= end; i++)
+			{
+				first[nitems] = i;
+				last[nitems++] = i;
+			}
+		}
+	}
+
+	for (i = 0; i < nitems; i++)
+	{
+		if (i > 0)
+			explain_add_text(eb, i == nitems - 1 ? " or " : ", ");
+		explain_add_number(eb, (size_t) first[i]);
+		if (last[i] != first[i])
+		{
+			explain_add_text(eb, " to ");
+			explain_add_number(eb, (size_t) last[i]);
+		}
+	}
+}
+
+/* Appends a description of an unexpected byte: "'-'", "a space" ... */
+static void
+explain_add_byte(ExplainBuffer *eb, unsigned char c)
+{
+	char		quoted[4];
+
+	if (c == ' ')
+		explain_add_text(eb, "a space");
+	else if (c == '\0')
+		explain_add_text(eb, "a NUL byte");
+	else if (c >= 0x80)
+		explain_add_text(eb, "a non-ASCII character");
+	else if (c < 0x20 || c == 0x7f)
+		explain_add_text(eb, "a control character");
+	else
+	{
+		/* Quote it; a quote mark itself goes between double quotes. */
+		quoted[0] = c == '\'' ? '"' : '\'';
+		quoted[1] = (char) c;
+		quoted[2] = quoted[0];
+		quoted[3] = '\0';
+		explain_add_text(eb, quoted);
+	}
+}
+
+/*
+ * True when some assigned code starts with the prefix_digits digits of
+ * prefix (whose first digit is not 0).
+ */
+static int
+is_code_prefix(int prefix, int prefix_digits)
+{
+	int			extra;
+	int			scale = 1;
+
+	for (extra = 0; prefix_digits + extra <= MAX_CC_DIGITS; extra++)
+	{
+		int			code;
+
+		for (code = prefix * scale; code < (prefix + 1) * scale; code++)
+		{
+			if (e164_region(code) != NULL)
+				return 1;
+		}
+		scale *= 10;
+	}
+	return 0;
+}
+
+/*
+ * Explains why the digits start with no assigned code: names the shortest
+ * prefix no code starts with, or says the digits stop inside a code.
+ */
+static void
+explain_unknown_code(ExplainBuffer *eb, const char *digits, size_t ndigits)
+{
+	int			prefix = 0;
+	size_t		i;
+
+	if (digits[0] == '0')
+	{
+		explain_add_text(eb, "no country calling code starts with 0");
+		return;
+	}
+	for (i = 0; i < ndigits && i < MAX_CC_DIGITS; i++)
+	{
+		prefix = prefix * 10 + (int) DIGIT_VALUE(digits[i]);
+		if (i + 1 == MAX_CC_DIGITS)
+		{
+			explain_add_text(eb, "+");
+			explain_add_number(eb, (size_t) prefix);
+			explain_add_text(eb, " is not an assigned country calling code");
+			return;
+		}
+		if (!is_code_prefix(prefix, (int) i + 1))
+		{
+			explain_add_text(eb, "no country calling code starts with ");
+			explain_add_number(eb, (size_t) prefix);
+			return;
+		}
+	}
+	explain_add_text(eb, "+");
+	explain_add_number(eb, (size_t) prefix);
+	explain_add_text(eb, " is not a complete country calling code");
+}
+
+size_t
+e164_explain(const char *s, size_t len, char *buf, size_t bufsize)
+{
+	ExplainBuffer eb;
+	E164Number	number;
+	E164Verdict verdict;
+	size_t		i;
+
+	eb.buf = buf;
+	eb.size = bufsize;
+	eb.length = 0;
+	if (bufsize > 0)
+		buf[0] = '\0';
+
+	verdict = e164_check(s, len, &number);
+	switch (verdict)
+	{
+		case E164_VALID:
+			explain_add_text(&eb, "valid");
+			break;
+		case E164_EMPTY:
+			explain_add_text(&eb, "it is empty");
+			break;
+		case E164_NO_PLUS:
+			explain_add_text(&eb, "it must start with +, not ");
+			explain_add_byte(&eb, (unsigned char) s[0]);
+			break;
+		case E164_NOT_DIGIT:
+			i = 1;
+			while (i < len && DIGIT_VALUE(s[i]) <= 9)
+				i++;
+			explain_add_text(&eb, "it may hold only digits after the +, not ");
+			explain_add_byte(&eb, (unsigned char) s[i]);
+			break;
+		case E164_NO_DIGITS:
+			explain_add_text(&eb, "there are no digits after the +");
+			break;
+		case E164_TOO_LONG:
+			explain_add_text(&eb, "it has ");
+			explain_add_number(&eb, len - 1);
+			explain_add_text(&eb, " digits; E.164 allows at most 15");
+			break;
+		case E164_UNKNOWN_COUNTRY_CODE:
+			explain_unknown_code(&eb, s + 1, len - 1);
+			break;
+		case E164_BAD_LENGTH:
+			explain_add_code(&eb, number.country_code);
+			if (e164_nsn_lengths(number.country_code) == 0)
+				explain_add_text(&eb, " has no possible national number length");
+			else if (number.nsn_digits == 0)
+			{
+				explain_add_text(&eb, " must be followed by a national number of ");
+				explain_add_lengths(&eb, e164_nsn_lengths(number.country_code));
+				explain_add_text(&eb, " digits");
+			}
+			else
+			{
+				explain_add_text(&eb, " national numbers have ");
+				explain_add_lengths(&eb, e164_nsn_lengths(number.country_code));
+				explain_add_text(&eb, " digits, not ");
+				explain_add_number(&eb, (size_t) number.nsn_digits);
+			}
+			break;
+	}
+	return eb.length;
+}

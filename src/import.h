@@ -1,0 +1,144 @@
+/*
+ * import.h
+ *		The import pipeline: a front end reads a request into an ImportBatch;
+ *		the stages validate it, resolve its lists, write it, record it and
+ *		answer it.
+ *
+ * A front end (the jsonb body of import_jsonb.c; a staging table later) only
+ * fills each record's index, kind and fields; every rule of the contract
+ * lives in the stages of import.c, which never see where a record came from.
+ */
+#ifndef TRACKLY_IMPORT_H
+#define TRACKLY_IMPORT_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+/* Most records a request may hold. */
+#define IMPORT_MAX_RECORDS 1000
+/* Most failed records the response lists (all are recorded). */
+#define IMPORT_MAX_LISTED_ERRORS 100
+
+/* What a front end found in one place of a record. */
+typedef enum FieldKind
+{
+	FIELD_ABSENT = 0,
+	FIELD_NULL,
+	FIELD_STRING,
+	FIELD_NUMBER,				/* a numeric, integral or not */
+	FIELD_INTEGER,				/* an int64 a typed front end already has */
+	FIELD_BOOL,
+	FIELD_OBJECT,
+	FIELD_ARRAY
+} FieldKind;
+
+typedef struct ImportField
+{
+	FieldKind	kind;
+	const char *str;			/* FIELD_STRING: not NUL-terminated */
+	int			len;
+	Numeric		num;			/* FIELD_NUMBER */
+	int64		integer;		/* FIELD_INTEGER */
+	bool		boolean;		/* FIELD_BOOL */
+} ImportField;
+
+/* The fields of a record, in the order rule 7 checks them. */
+typedef enum ImportFieldId
+{
+	F_ID,
+	F_TO_NUMBER,
+	F_TIMESTAMP,
+	F_LIST_ID,
+	F_LIST_NUMBER,
+	F_CREATIVE_ID,
+	F_LENGTH,
+	F_MESSAGE,
+	F_SEND_TYPE,
+	F_DELIVERED,
+	IMPORT_NFIELDS
+} ImportFieldId;
+
+extern const char *const import_field_names[IMPORT_NFIELDS];
+
+/* Where a record ended; the failures are the contract's codes. */
+typedef enum ImportOutcome
+{
+	OUTCOME_PENDING = 0,		/* passed every rule so far */
+	OUTCOME_STORED_OR_DUPLICATE,	/* written, or its id was already there */
+	OUTCOME_DUPLICATE,			/* its id is stored, or an earlier record's */
+	OUTCOME_INVALID_RECORD,
+	OUTCOME_MISSING_ID,
+	OUTCOME_MISSING_TO_NUMBER,
+	OUTCOME_MISSING_TIMESTAMP,
+	OUTCOME_INVALID_PHONE,
+	OUTCOME_INVALID_TIMESTAMP,
+	OUTCOME_INVALID_FIELD,
+	OUTCOME_LIST_NOT_FOUND,
+	OUTCOME_SAVE_ERROR
+} ImportOutcome;
+
+#define OUTCOME_IS_FAILURE(o) ((o) >= OUTCOME_INVALID_RECORD)
+
+typedef struct ImportRecord
+{
+	/* filled by the front end */
+	int			index;			/* 0-based position in the request */
+	FieldKind	kind;			/* FIELD_OBJECT for a proper record */
+	ImportField fields[IMPORT_NFIELDS];
+
+	/* filled by the stages */
+	ImportOutcome outcome;
+	char	   *error;			/* a sentence for a person, for a failure */
+	const char *id;				/* the id as stored: the string, or the
+								 * integer's decimal text */
+	int			id_len;
+	int64		list_id;		/* 0: no list */
+	int64		creative_id;	/* 0: not given */
+	int32		length;			/* -1: not given */
+	int64		sent_at;		/* microseconds since 2000-01-01 UTC */
+} ImportRecord;
+
+typedef struct ImportBatch
+{
+	MemoryContext cxt;			/* holds the batch; gone after the call */
+	int64		account_id;
+	const char *source;			/* "api", "sql" or "staged" */
+	int64		api_key_id;		/* 0: no key (not the api source) */
+	int			nrecords;
+	ImportRecord *records;
+
+	/* filled by the stages */
+	int64		import_id;
+	int			success_count;
+	int			error_count;
+	int			duplicates_skipped;
+	int			invalid_phones;
+} ImportBatch;
+
+/* A request refused as a whole: nothing is imported or recorded. */
+typedef struct ImportFailure
+{
+	const char *code;			/* e.g. "missing_records" */
+	int			http_status;	/* e.g. 400 */
+	char	   *message;		/* a sentence for a person */
+} ImportFailure;
+
+/* Front end: the jsonb body.  False, with *failure set, for a bad request. */
+extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);
+
+/* The stages, in order; the caller is connected to SPI. */
+extern void import_validate(ImportBatch *batch);
+extern void import_resolve_lists(ImportBatch *batch);
+extern void import_write(ImportBatch *batch);
+extern void import_record_audit(ImportBatch *batch);
+extern Jsonb *import_response(ImportBatch *batch);
+
+/* Runs every stage on a batch a front end has read. */
+extern Jsonb *import_run(ImportBatch *batch);
+
+/* The response to a refused request; sets response.status for PostgREST. */
+extern Jsonb *import_failure_response(const ImportFailure *failure);
+
+#endif							/* TRACKLY_IMPORT_H */

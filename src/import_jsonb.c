@@ -1,0 +1,164 @@
+/*
+ * import_jsonb.c
+ *		Front end of the import for a jsonb request body: checks the request
+ *		as a whole and reads each record's fields straight out of the jsonb
+ *		container, without copying them or going through text.
+ */
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+
+#include "import.h"
+
+/* How a person would call a JSON value's type, with its article. */
+static const char *
+jsonb_kind_name(const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return "a string";
+		case jbvNumeric:
+			return "a number";
+		case jbvBool:
+			return "a boolean";
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ? "an array" : "an object";
+		default:
+			return "a JSON value";
+	}
+}
+
+/* Fills field from a jsonb value found in a record. */
+static void
+read_field(const JsonbValue *v, ImportField *field)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			field->kind = FIELD_NULL;
+			break;
+		case jbvString:
+			field->kind = FIELD_STRING;
+			field->str = v->val.string.val;
+			field->len = v->val.string.len;
+			break;
+		case jbvNumeric:
+			field->kind = FIELD_NUMBER;
+			field->num = v->val.numeric;
+			break;
+		case jbvBool:
+			field->kind = FIELD_BOOL;
+			field->boolean = v->val.boolean;
+			break;
+		case jbvBinary:
+			field->kind = JsonContainerIsArray(v->val.binary.data) ? FIELD_ARRAY : FIELD_OBJECT;
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb value type %d in a record", (int) v->type);
+	}
+}
+
+/* Fills rec from one element of the records array. */
+static void
+read_record(const JsonbValue *element, ImportRecord *rec)
+{
+	ImportField whole = {0};
+	JsonbContainer *object;
+	int			f;
+
+	read_field(element, &whole);
+	rec->kind = whole.kind;
+	if (rec->kind != FIELD_OBJECT)
+		return;
+
+	object = element->val.binary.data;
+	for (f = 0; f < IMPORT_NFIELDS; f++)
+	{
+		JsonbValue	value;
+		const char *name = import_field_names[f];
+
+		if (getKeyJsonValueFromContainer(object, name, strlen(name), &value) != NULL)
+			read_field(&value, &rec->fields[f]);
+	}
+}
+
+bool
+import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure)
+{
+	JsonbValue	records;
+	JsonbContainer *array;
+	JsonbIterator *it;
+	JsonbValue	element;
+	JsonbIteratorToken token;
+	int			n;
+
+	if (body == NULL || !JB_ROOT_IS_OBJECT(body))
+	{
+		failure->code = "invalid_body";
+		failure->http_status = 400;
+		if (body == NULL)
+			failure->message = pstrdup("The request body is SQL NULL; send a JSON object with a records array.");
+		else
+		{
+			JsonbValue	root;
+
+			if (JB_ROOT_IS_SCALAR(body))
+				JsonbExtractScalar(&body->root, &root);
+			else
+			{
+				root.type = jbvBinary;
+				root.val.binary.data = &body->root;
+			}
+			failure->message = psprintf("The request body must be a JSON object with a records array; it is %s.",
+										jsonb_kind_name(&root));
+		}
+		return false;
+	}
+
+	failure->code = "missing_records";
+	failure->http_status = 400;
+	if (getKeyJsonValueFromContainer(&body->root, "records", strlen("records"), &records) == NULL)
+	{
+		failure->message = pstrdup("The records field is required and must be a non-empty array; the body has none.");
+		return false;
+	}
+	if (records.type != jbvBinary || !JsonContainerIsArray(records.val.binary.data))
+	{
+		failure->message = psprintf("The records field must be a non-empty array; it is %s.",
+									jsonb_kind_name(&records));
+		return false;
+	}
+	array = records.val.binary.data;
+	n = JsonContainerSize(array);
+	if (n == 0)
+	{
+		failure->message = pstrdup("The records field must be a non-empty array; it is empty.");
+		return false;
+	}
+	if (n > IMPORT_MAX_RECORDS)
+	{
+		failure->code = "too_many_records";
+		failure->http_status = 413;
+		failure->message = psprintf("A request may hold at most %d records; this one has %d. Split it into several requests.",
+									IMPORT_MAX_RECORDS, n);
+		return false;
+	}
+
+	batch->nrecords = n;
+	batch->records = palloc0(sizeof(ImportRecord) * n);
+	n = 0;
+	it = JsonbIteratorInit(array);
+	while ((token = JsonbIteratorNext(&it, &element, true)) != WJB_DONE)
+	{
+		if (token != WJB_ELEM)
+			continue;
+		batch->records[n].index = n;
+		read_record(&element, &batch->records[n]);
+		n++;
+	}
+	Assert(n == batch->nrecords);
+	return true;
+}

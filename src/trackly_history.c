@@ -1,0 +1,260 @@
+/*
+ * trackly_history.c
+ *		Module magic, settings, and the thin SQL-callable glue: each function
+ *		here only unpacks its arguments and calls a core (e164.c, iso8601.c,
+ *		auth.c, import.c), where the rules live.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "auth.h"
+#include "e164.h"
+#include "import.h"
+#include "iso8601.h"
+#include "trackly_history.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(trackly_is_e164);
+PG_FUNCTION_INFO_V1(trackly_is_iso8601);
+PG_FUNCTION_INFO_V1(trackly_iso8601);
+PG_FUNCTION_INFO_V1(trackly_import_sends_api);
+PG_FUNCTION_INFO_V1(trackly_import_sends_sql);
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	auth_define_settings();
+	MarkGUCPrefixReserved("trackly");
+}
+
+char *
+trackly_quote_value(const char *s, int len)
+{
+	StringInfoData buf;
+	int			shown = 0;
+	int			i = 0;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '"');
+	while (i < len && shown < TRACKLY_SHOWN_CHARS)
+	{
+		int			charlen = pg_mblen(s + i);
+
+		if (charlen > len - i)
+			break;
+		if (charlen == 1 && ((unsigned char) s[i] < 0x20 || s[i] == 0x7f))
+			appendStringInfoChar(&buf, '?');
+		else
+			appendBinaryStringInfo(&buf, s + i, charlen);
+		i += charlen;
+		shown++;
+	}
+	appendStringInfoChar(&buf, '"');
+	if (i < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+void
+trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	prepared;
+
+	if (*plan != NULL)
+		return;
+	prepared = SPI_prepare(sql, nargs, argtypes);
+	if (prepared == NULL)
+		elog(ERROR, "SPI_prepare failed (%s) for: %s",
+			 SPI_result_code_string(SPI_result), sql);
+	if (SPI_keepplan(prepared) != 0)
+		elog(ERROR, "SPI_keepplan failed for: %s", sql);
+	*plan = prepared;
+}
+
+void
+trackly_execute(SPIPlanPtr plan, Datum *values, const char *nulls, int expected)
+{
+	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_plan returned %s where %s was expected",
+			 SPI_result_code_string(rc), SPI_result_code_string(expected));
+}
+
+Oid
+trackly_relation_oid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("trackly", false));
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"trackly.%s\" does not exist", name),
+				 errhint("Reinstall the extension: DROP EXTENSION trackly_history; CREATE EXTENSION trackly_history;")));
+	return relid;
+}
+
+/* trackly_is_e164(text) returns boolean: is it a valid E.164 number? */
+Datum
+trackly_is_e164(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_BOOL(e164_check(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
+							  NULL) == E164_VALID);
+}
+
+/* trackly_is_iso8601(text) returns boolean: is it a valid date-time? */
+Datum
+trackly_is_iso8601(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_BOOL(iso8601_parse(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
+								 NULL) == ISO8601_VALID);
+}
+
+/* trackly_iso8601(text) returns timestamptz, or raises 22007. */
+Datum
+trackly_iso8601(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	const char *s = VARDATA_ANY(value);
+	int			len = VARSIZE_ANY_EXHDR(value);
+	Iso8601Time parsed;
+
+	if (iso8601_parse(s, len, &parsed) != ISO8601_VALID)
+	{
+		char		why[160];
+
+		iso8601_explain(s, len, why, sizeof(why));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("invalid ISO 8601 date-time: %s",
+						trackly_quote_value(s, len)),
+				 errdetail("The value is not valid because %s.", why),
+				 errhint("Write it as YYYY-MM-DDThh:mm[:ss[.fraction]] with an optional Z or +hh:mm offset, for example 2025-11-15T14:30:00Z.")));
+	}
+	PG_RETURN_TIMESTAMPTZ((TimestampTz) parsed.pg_usec);
+}
+
+/* Does the account exist?  (The caller is connected to SPI.) */
+static bool
+account_exists(int64 account_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		param = Int64GetDatum(account_id);
+
+	trackly_prepare(&plan, "SELECT FROM trackly.accounts a WHERE a.id = $1",
+					1, (Oid[]) {INT8OID});
+	trackly_execute(plan, &param, NULL, SPI_OK_SELECT);
+	return SPI_processed > 0;
+}
+
+/*
+ * Runs an import for the body (NULL for SQL NULL) once the caller has been
+ * authenticated or refused; returns the response in the caller's context.
+ */
+static Jsonb *
+import_sends(Jsonb *body, ImportBatch *batch, const ImportFailure *refused)
+{
+	ImportFailure failure;
+	Jsonb	   *response;
+	Jsonb	   *result;
+
+	if (refused != NULL)
+		response = import_failure_response(refused);
+	else if (!import_read_jsonb(body, batch, &failure))
+		response = import_failure_response(&failure);
+	else
+		response = import_run(batch);
+
+	result = MemoryContextAlloc(MemoryContextGetParent(batch->cxt), VARSIZE(response));
+	memcpy(result, response, VARSIZE(response));
+	return result;
+}
+
+/* Sets up a batch in a context of its own, connected to SPI. */
+static void
+import_begin(ImportBatch *batch, const char *source)
+{
+	memset(batch, 0, sizeof(*batch));
+	batch->cxt = AllocSetContextCreate(CurrentMemoryContext, "trackly import",
+									   ALLOCSET_DEFAULT_SIZES);
+	batch->source = source;
+	SPI_connect();
+	MemoryContextSwitchTo(batch->cxt);
+}
+
+/* Disconnects from SPI and frees the batch. */
+static void
+import_end(ImportBatch *batch)
+{
+	SPI_finish();
+	MemoryContextDelete(batch->cxt);
+}
+
+/* trackly_import_sends(jsonb) returns jsonb: the API form, by key. */
+Datum
+trackly_import_sends_api(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *body = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
+	ImportBatch batch;
+	AuthResult	auth;
+	ImportFailure refused;
+	Jsonb	   *result;
+
+	import_begin(&batch, "api");
+	auth_authenticate(&auth);
+	if (auth.verdict != AUTH_OK)
+	{
+		refused.code = auth.verdict == AUTH_MISSING_KEY ? "missing_api_key" : "invalid_api_key";
+		refused.http_status = 401;
+		refused.message = (char *) auth.message;
+	}
+	batch.account_id = auth.account_id;
+	batch.api_key_id = auth.api_key_id;
+	result = import_sends(body, &batch, auth.verdict == AUTH_OK ? NULL : &refused);
+	import_end(&batch);
+	PG_RETURN_JSONB_P(result);
+}
+
+/* trackly_import_sends(jsonb, bigint) returns jsonb: an explicit account. */
+Datum
+trackly_import_sends_sql(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *body = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
+	ImportBatch batch;
+	ImportFailure refused;
+	bool		found;
+	Jsonb	   *result;
+
+	import_begin(&batch, "sql");
+	found = !PG_ARGISNULL(1) && account_exists(PG_GETARG_INT64(1));
+	if (!found)
+	{
+		refused.code = "account_not_found";
+		refused.http_status = 404;
+		refused.message = PG_ARGISNULL(1)
+			? pstrdup("The account id is NULL; pass the id of an account.")
+			: psprintf("No account has id " INT64_FORMAT ".", PG_GETARG_INT64(1));
+	}
+	else
+		batch.account_id = PG_GETARG_INT64(1);
+	result = import_sends(body, &batch, found ? NULL : &refused);
+	import_end(&batch);
+	PG_RETURN_JSONB_P(result);
+}
