@@ -11,7 +11,9 @@ OBJS        = src/trackly_history.o src/e164.o src/e164_table.o src/iso8601.o \
 DATA        = $(wildcard sql/trackly_history--*.sql)
 PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 
-REGRESS        = validators
+REGRESS        = validators import_example import_request import_records \
+                 import_duplicates import_save_error upgrade
+ISOLATION      = import_concurrency import_concurrency_checked
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config

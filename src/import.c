@@ -841,87 +841,64 @@ insert_isolating(ImportBatch *batch, ImportRecord **recs, int n)
 }
 
 /*
- * Of the groups of records sharing an id (sorted[group[g]] .. sorted[group[g
- * + 1] - 1]), marks as duplicates every group whose id is already stored.
+ * Which of the n records have an id that trackly.sends holds for the account,
+ * written by anybody but this import?  One statement; returns a flag each.
  */
-static void
-mark_stored_ids(ImportBatch *batch, ImportRecord **sorted, int *group, int ngroups)
+static bool *
+find_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 {
 	static SPIPlanPtr plan = NULL;
-	Datum	   *ids = palloc(sizeof(Datum) * ngroups);
-	Datum		params[2];
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	bool	   *stored = palloc0(sizeof(bool) * n);
+	Datum		params[3];
 	uint64		row;
-	int			g;
+	int			i;
 
-	for (g = 0; g < ngroups; g++)
-		ids[g] = text_datum(sorted[group[g]]->id, sorted[group[g]]->id_len);
+	for (i = 0; i < n; i++)
+		ids[i] = text_datum(recs[i]->id, recs[i]->id_len);
 	trackly_prepare(&plan,
 					"SELECT u.i FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(id, i)"
 					" WHERE EXISTS (SELECT FROM trackly.sends s"
-					"                WHERE s.account_id = $1 AND s.id = u.id)",
-					2, (Oid[]) {INT8OID, TEXTARRAYOID});
+					"                WHERE s.account_id = $1 AND s.id = u.id"
+					"                  AND s.import_id IS DISTINCT FROM $3)",
+					3, (Oid[]) {INT8OID, TEXTARRAYOID, INT8OID});
 	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = make_array(ids, NULL, ngroups, TEXTOID);
+	params[1] = make_array(ids, NULL, n, TEXTOID);
+	params[2] = Int64GetDatum(batch->import_id);
 	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
 	for (row = 0; row < SPI_processed; row++)
 	{
 		bool		isnull;
-		int			stored = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row],
-															   SPI_tuptable->tupdesc, 1, &isnull)) - 1;
-		int			i;
 
-		for (i = group[stored]; i < group[stored + 1]; i++)
-			sorted[i]->outcome = OUTCOME_DUPLICATE;
+		stored[DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row],
+										   SPI_tuptable->tupdesc, 1, &isnull)) - 1] = true;
 	}
+	return stored;
 }
 
-void
-import_write(ImportBatch *batch)
+/*
+ * Writes records when rows may be refused.  Ids stored before are duplicates
+ * whatever the rest of the record says, so they never reach the INSERT.  Then
+ * each round writes the earliest untried record of every id not yet written;
+ * a refused record leaves its id to the next record with it.  Last, a refused
+ * record whose id another import stored meanwhile is a duplicate after all.
+ */
+static void
+write_isolating(ImportBatch *batch, ImportRecord **sorted, int *group, int ngroups)
 {
-	ImportRecord **sorted = palloc(sizeof(ImportRecord *) * batch->nrecords);
-	ImportRecord **candidates = palloc(sizeof(ImportRecord *) * batch->nrecords);
-	int		   *group = palloc(sizeof(int) * (batch->nrecords + 1));
-	int			nsorted = 0;
-	int			ngroups = 0;
+	ImportRecord **candidates = palloc(sizeof(ImportRecord *) * group[ngroups]);
+	bool	   *stored;
 	int			ncandidates;
-	int			i;
 	int			g;
+	int			i;
 
-	batch->import_id = nextval_internal(trackly_relation_oid("imports_id_seq"), false);
+	for (g = 0; g < ngroups; g++)
+		candidates[g] = sorted[group[g]];
+	stored = find_stored_ids(batch, candidates, ngroups);
+	for (g = 0; g < ngroups; g++)
+		for (i = group[g]; stored[g] && i < group[g + 1]; i++)
+			sorted[i]->outcome = OUTCOME_DUPLICATE;
 
-	for (i = 0; i < batch->nrecords; i++)
-		if (batch->records[i].outcome == OUTCOME_PENDING)
-			sorted[nsorted++] = &batch->records[i];
-	if (nsorted == 0)
-		return;
-	qsort(sorted, nsorted, sizeof(ImportRecord *), record_cmp_id_index);
-	for (i = 0; i < nsorted; i++)
-		if (i == 0 || id_cmp(sorted[i - 1], sorted[i]) != 0)
-			group[ngroups++] = i;
-	group[ngroups] = nsorted;
-
-	if (sends_accepts_every_valid_row())
-	{
-		/* Nothing can be refused: the first record of each id is written. */
-		for (g = 0; g < ngroups; g++)
-		{
-			candidates[g] = sorted[group[g]];
-			for (i = group[g] + 1; i < group[g + 1]; i++)
-				sorted[i]->outcome = OUTCOME_DUPLICATE;
-		}
-		batch->success_count += (int) insert_sends(batch, candidates, ngroups);
-		for (g = 0; g < ngroups; g++)
-			candidates[g]->outcome = OUTCOME_STORED_OR_DUPLICATE;
-		return;
-	}
-
-	/*
-	 * Rows may be refused.  Ids stored before are duplicates whatever the
-	 * rest of the record says, so they never reach the INSERT.  Then each
-	 * round writes the earliest untried record of every id not yet written;
-	 * a refused record leaves its id to the next record with it.
-	 */
-	mark_stored_ids(batch, sorted, group, ngroups);
 	for (;;)
 	{
 		ncandidates = 0;
@@ -942,6 +919,19 @@ import_write(ImportBatch *batch)
 			break;
 		insert_isolating(batch, candidates, ncandidates);
 	}
+
+	ncandidates = 0;
+	for (i = 0; i < group[ngroups]; i++)
+		if (sorted[i]->outcome == OUTCOME_SAVE_ERROR)
+			candidates[ncandidates++] = sorted[i];
+	if (ncandidates > 0)
+	{
+		stored = find_stored_ids(batch, candidates, ncandidates);
+		for (i = 0; i < ncandidates; i++)
+			if (stored[i])
+				candidates[i]->outcome = OUTCOME_DUPLICATE;
+	}
+
 	for (g = 0; g < ngroups; g++)
 	{
 		bool		written = false;
@@ -954,6 +944,48 @@ import_write(ImportBatch *batch)
 				sorted[i]->outcome == OUTCOME_DUPLICATE;
 		}
 	}
+}
+
+void
+import_write(ImportBatch *batch)
+{
+	ImportRecord **sorted = palloc(sizeof(ImportRecord *) * batch->nrecords);
+	ImportRecord **firsts;
+	int		   *group = palloc(sizeof(int) * (batch->nrecords + 1));
+	int			nsorted = 0;
+	int			ngroups = 0;
+	int			i;
+	int			g;
+
+	batch->import_id = nextval_internal(trackly_relation_oid("imports_id_seq"), false);
+
+	for (i = 0; i < batch->nrecords; i++)
+		if (batch->records[i].outcome == OUTCOME_PENDING)
+			sorted[nsorted++] = &batch->records[i];
+	if (nsorted == 0)
+		return;
+	qsort(sorted, nsorted, sizeof(ImportRecord *), record_cmp_id_index);
+	for (i = 0; i < nsorted; i++)
+		if (i == 0 || id_cmp(sorted[i - 1], sorted[i]) != 0)
+			group[ngroups++] = i;
+	group[ngroups] = nsorted;
+
+	if (!sends_accepts_every_valid_row())
+	{
+		write_isolating(batch, sorted, group, ngroups);
+		return;
+	}
+
+	/* Nothing can be refused: the first record of each id is written. */
+	firsts = palloc(sizeof(ImportRecord *) * ngroups);
+	for (g = 0; g < ngroups; g++)
+	{
+		firsts[g] = sorted[group[g]];
+		firsts[g]->outcome = OUTCOME_STORED_OR_DUPLICATE;
+		for (i = group[g] + 1; i < group[g + 1]; i++)
+			sorted[i]->outcome = OUTCOME_DUPLICATE;
+	}
+	batch->success_count += (int) insert_sends(batch, firsts, ngroups);
 }
 
 /* ------------------------------------------------------------------------

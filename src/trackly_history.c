@@ -141,11 +141,13 @@ trackly_iso8601(PG_FUNCTION_ARGS)
 		char		why[160];
 
 		iso8601_explain(s, len, why, sizeof(why));
+		if (why[0] >= 'a' && why[0] <= 'z')
+			why[0] += 'A' - 'a';
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 				 errmsg("invalid ISO 8601 date-time: %s",
 						trackly_quote_value(s, len)),
-				 errdetail("The value is not valid because %s.", why),
+				 errdetail("%s.", why),
 				 errhint("Write it as YYYY-MM-DDThh:mm[:ss[.fraction]] with an optional Z or +hh:mm offset, for example 2025-11-15T14:30:00Z.")));
 	}
 	PG_RETURN_TIMESTAMPTZ((TimestampTz) parsed.pg_usec);

@@ -1,0 +1,80 @@
+-- The upgrade chain: install the first release, use it, update step by step
+-- to the current version, and compare with a fresh install of it.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS trackly_history CASCADE;
+RESET client_min_messages;
+SET TimeZone = 'UTC';
+
+SELECT version FROM pg_available_extension_versions
+ WHERE name = 'trackly_history' ORDER BY string_to_array(version, '.')::int[];
+SELECT source, target, path FROM pg_extension_update_paths('trackly_history')
+ WHERE path IS NOT NULL ORDER BY source, target;
+
+-- What the extension owns, one line per fact, comparable between databases.
+CREATE FUNCTION extension_catalog() RETURNS SETOF text LANGUAGE sql AS $$
+	SELECT pg_describe_object(d.classid, d.objid, d.objsubid) || coalesce(
+		(SELECT format(' secdef=%s volatile=%s strict=%s parallel=%s config=%s acl=%s body=%s',
+					   p.prosecdef, p.provolatile, p.proisstrict, p.proparallel, p.proconfig,
+					   p.proacl, md5(p.prosrc))
+		   FROM pg_proc p WHERE d.classid = 'pg_proc'::regclass AND p.oid = d.objid),
+		(SELECT format(' kind=%s acl=%s', c.relkind, c.relacl)
+		   FROM pg_class c WHERE d.classid = 'pg_class'::regclass AND c.oid = d.objid),
+		(SELECT format(' acl=%s', n.nspacl)
+		   FROM pg_namespace n WHERE d.classid = 'pg_namespace'::regclass AND n.oid = d.objid),
+		'')
+	  FROM pg_depend d JOIN pg_extension e ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid
+	 WHERE e.extname = 'trackly_history' AND d.deptype = 'e'
+	UNION ALL
+	SELECT format('column %s.%s %s not null=%s default=%s collation=%s', a.attrelid::regclass, a.attname,
+				  format_type(a.atttypid, a.atttypmod), a.attnotnull,
+				  pg_get_expr(ad.adbin, ad.adrelid), a.attcollation::regcollation)
+	  FROM pg_attribute a
+	  JOIN pg_class c ON c.oid = a.attrelid AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'trackly')
+	  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+	 WHERE a.attnum > 0 AND NOT a.attisdropped
+	UNION ALL
+	SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+	  FROM pg_constraint WHERE connamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'trackly')
+	UNION ALL
+	SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+	  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+	 WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'trackly')
+	UNION ALL
+	SELECT 'dumped ' || x::regclass::text
+	  FROM pg_extension e, unnest(e.extconfig) x WHERE e.extname = 'trackly_history'
+	UNION ALL
+	SELECT format('role %s login=%s', rolname, rolcanlogin)
+	  FROM pg_roles WHERE rolname IN ('trackly_api', 'trackly_admin')
+$$;
+
+CREATE EXTENSION trackly_history VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'trackly_history';
+-- A user's table that depends on the first release's validators.
+CREATE TABLE contacts (phone text CHECK (trackly_is_e164(phone)),
+					   seen timestamptz DEFAULT trackly_iso8601('2025-11-15T14:30:00Z'));
+INSERT INTO contacts (phone) VALUES ('+14155551234');
+
+ALTER EXTENSION trackly_history UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'trackly_history';
+
+-- The user's table and data lived through the update, and the new version works.
+INSERT INTO contacts (phone) VALUES ('+1 415');
+SELECT phone, seen = '2025-11-15 14:30:00+00' AS seen_ok FROM contacts;
+SELECT trackly_import_sends(
+	'{"records": [{"id": "u1", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z"}]}',
+	trackly_create_account('Upgraded Co')) - 'import_id' AS response;
+
+CREATE TABLE upgraded AS SELECT extension_catalog() AS fact;
+DROP TABLE contacts;
+SET client_min_messages = warning;
+DROP EXTENSION trackly_history;
+RESET client_min_messages;
+CREATE EXTENSION trackly_history;
+CREATE TABLE fresh AS SELECT extension_catalog() AS fact;
+
+-- Both ways round, nothing differs.
+SELECT 'only after the update: ' || fact AS difference FROM (TABLE upgraded EXCEPT TABLE fresh) x
+UNION ALL
+SELECT 'only in a fresh install: ' || fact FROM (TABLE fresh EXCEPT TABLE upgraded) y;
+SELECT count(*) > 40 AS compared_enough FROM fresh;
+DROP TABLE upgraded, fresh;

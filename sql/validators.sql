@@ -1,0 +1,131 @@
+-- The SQL-callable validators: trackly_is_e164, trackly_is_iso8601, trackly_iso8601.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS trackly_history CASCADE;
+CREATE EXTENSION trackly_history;
+RESET client_min_messages;
+SET TimeZone = 'UTC';
+
+-- E.164: "+", an assigned country code, a possible national length, at most 15 digits.
+SELECT v AS value, trackly_is_e164(v) AS is_e164
+  FROM unnest(ARRAY[
+	'+14155551234',           -- the original page's numbers
+	'+12025559876',
+	'+13105558888',
+	'+442071838750',          -- GB, 10 national digits
+	'+4402071838750',         -- GB with the national prefix kept: 11 digits, invalid
+	'+390612345678',          -- IT keeps its leading zero
+	'+80012345678',           -- non-geographic +800, 8 digits
+	'+800123456789',          -- +800 with 9 digits
+	'+4912345678901',         -- DE, 11 national digits
+	'+491234567890123',       -- DE, 13 national digits: 15 in all
+	'+4912345678901234',      -- 16 digits
+	'+1415555123',            -- US, 9 national digits
+	'+999123456789',          -- unassigned country code
+	'+0123456789',            -- no code starts with 0
+	'14155551234',            -- no +
+	'+1 415 555 1234',        -- spaces
+	'+1-415-555-1234',        -- punctuation
+	'+1415555123４',          -- a fullwidth digit
+	' +14155551234',          -- white space around
+	'+14155551234 ',
+	'+',
+	'++14155551234',
+	''
+  ]) AS v;
+SELECT trackly_is_e164(NULL) IS NULL AS null_in_null_out;
+
+-- ISO 8601: date, T/t/space, time, optional seconds and fraction, optional offset.
+SELECT v AS value, trackly_is_iso8601(v) AS valid,
+	   CASE WHEN trackly_is_iso8601(v) THEN trackly_iso8601(v) END AS instant
+  FROM unnest(ARRAY[
+	'2025-11-15T14:30:00Z',             -- the original page's timestamps
+	'2025-11-15T14:31:00Z',
+	'2025-11-15t14:30:00z',             -- lower case
+	'2025-11-15 14:30',                 -- space, no seconds, no offset: UTC
+	'2025-11-15T14:30:00.123456Z',
+	'2025-11-15T14:30:00,5Z',           -- comma fraction
+	'2025-11-15T14:30:00.0000005Z',     -- a tie rounds to even: down
+	'2025-11-15T14:30:00.0000015Z',     -- a tie rounds to even: up
+	'2025-11-15T14:30:00.00000050001Z', -- above the tie: up
+	'2025-12-31T23:59:59.9999999Z',     -- rounding carries into the next year
+	'2025-11-15T14:30:00+05:30',
+	'2025-11-15T14:30:00+0530',
+	'2025-11-15T14:30:00-08',
+	'2025-11-15T14:30:00-00:00',
+	'2024-02-29T12:00:00Z',             -- leap day
+	'2000-02-29T12:00:00Z',
+	'0001-01-01T00:00:00Z',
+	'9999-12-31T23:59:59Z'
+  ]) AS v;
+
+SELECT v AS value, trackly_is_iso8601(v) AS valid
+  FROM unnest(ARRAY[
+	'2025-02-29T12:00:00Z',             -- not a leap year
+	'2100-02-29T12:00:00Z',
+	'2025-04-31T12:00:00Z',
+	'2025-13-01T12:00:00Z',
+	'0000-01-01T00:00:00Z',
+	'2025-11-15T24:00:00Z',
+	'2025-11-15T23:60:00Z',
+	'2025-11-15T23:59:60Z',             -- leap second
+	'2025-11-15T14:30:00+24:00',
+	'2025-11-15T14:30:00+05:60',
+	'2025-11-15T14:30:00+5',
+	'2025-11-15T14:30:00+05:',
+	'2025-11-15T14:30:00.Z',
+	'2025-11-15T14:30.5Z',
+	'2025-11-15',                       -- a date alone
+	'2025-11-15T14',
+	'25-11-15T14:30:00Z',
+	'2025-1-15T14:30:00Z',
+	'12025-11-15T14:30:00Z',
+	' 2025-11-15T14:30:00Z',
+	'2025-11-15T14:30:00Z ',
+	'2025-11-15T14:30:00 Z',
+	'2025-11-15T14:30:00UTC',
+	'Nov 15 2025',                      -- PostgreSQL takes these; the import does not
+	'now',
+	'epoch',
+	'today',
+	'1731681000',
+	''
+  ]) AS v;
+SELECT trackly_is_iso8601(NULL) IS NULL AS null_in_null_out,
+	   trackly_iso8601(NULL) IS NULL AS null_in_null_out;
+
+-- The same instant in every offset form.
+SELECT count(DISTINCT trackly_iso8601(v)) AS instants
+  FROM unnest(ARRAY['2025-11-15T14:30:00Z', '2025-11-15T15:30:00+01:00',
+					'2025-11-15T15:30:00+0100', '2025-11-15T15:30+01',
+					'2025-11-15T06:30:00-08:00', '2025-11-15 14:30:00.0000004']) AS v;
+
+-- trackly_iso8601 raises 22007 with the value and the reason.
+\set VERBOSITY default
+SELECT trackly_iso8601('2025-02-29T12:00:00Z');
+SELECT trackly_iso8601('now');
+SELECT trackly_iso8601('2025-11-15T24:00:00Z');
+SELECT trackly_iso8601('');
+SELECT trackly_iso8601(repeat('9', 100));
+\set VERBOSITY terse
+DO $$
+BEGIN
+	PERFORM trackly_iso8601('2025-11-15');
+EXCEPTION WHEN invalid_datetime_format THEN
+	RAISE NOTICE 'SQLSTATE %', SQLSTATE;
+END
+$$;
+
+-- Usable in constraints and domains: they are immutable.
+CREATE DOMAIN e164 AS text CHECK (trackly_is_e164(VALUE));
+CREATE TABLE contacts (phone e164, seen text CHECK (trackly_is_iso8601(seen)));
+INSERT INTO contacts VALUES ('+14155551234', '2025-11-15T14:30:00Z');
+INSERT INTO contacts VALUES ('+1 415 555 1234', '2025-11-15T14:30:00Z');
+INSERT INTO contacts VALUES ('+14155551234', 'now');
+SELECT * FROM contacts;
+DROP TABLE contacts;
+DROP DOMAIN e164;
+
+SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel, p.prosecdef
+  FROM pg_proc p
+ WHERE p.proname IN ('trackly_is_e164', 'trackly_is_iso8601', 'trackly_iso8601')
+ ORDER BY p.proname;
