@@ -7,7 +7,7 @@
 EXTENSION   = trackly_history
 MODULE_big  = trackly_history
 OBJS        = src/trackly_history.o src/e164.o src/e164_table.o src/iso8601.o \
-              src/auth.o src/import.o src/import_jsonb.o
+              src/auth.o src/import.o src/import_jsonb.o src/import_write.o
 DATA        = $(wildcard sql/trackly_history--*.sql)
 PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 
@@ -24,6 +24,9 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Every object depends on every header (PGXS tracks none).
+$(OBJS): $(wildcard src/*.h)
 
 # ---------------------------------------------------------------------------
 # The validators alone: unit tests, differential tests, fuzzers, benchmark.

@@ -89,8 +89,10 @@ BEGIN
 	RETURN NEW;
 END
 $$;
+\set VERBOSITY terse
 SELECT * FROM summary(import(rec('x1') || ',' || rec('x2', 'internal')));
 SELECT * FROM summary(import(rec('x3') || ',' || rec('x4', 'cancel')));
+\set VERBOSITY default
 SELECT count(*) - :imports_before AS new_imports FROM trackly.imports;
 SELECT count(*) AS x_sends FROM trackly.sends WHERE id LIKE 'x%';
 

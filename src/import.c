@@ -4,26 +4,16 @@
  *
  *		import_validate       rules 1 to 7 of every record, in C
  *		import_resolve_lists  rule 8: every list of the request in one query
- *		import_write          duplicates, then every good record in one
- *		                      statement, in ascending id order
+ *		import_write          duplicates and the write (import_write.c)
  *		import_record_audit   the imports row and the import_errors rows
  *		import_response       the response body
  *
  * A request without refused records costs a constant number of statements.
- * When trackly.sends still has only the constraints this extension gave it,
- * no valid record can be refused, and the write is one INSERT ... ON
- * CONFLICT DO NOTHING with no subtransaction.  Once a user has added a CHECK,
- * a trigger, a rule, an index or a column, the write runs in a subtransaction
- * and, when the database refuses a row, halves the batch until it finds the
- * refused records (save_error) and stores the rest.
  */
 #include "postgres.h"
 
-#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -33,7 +23,6 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 
 #include "e164.h"
 #include "import.h"
@@ -58,6 +47,19 @@ const char *const import_field_names[IMPORT_NFIELDS] = {
 	[F_DELIVERED] = "delivered",
 };
 
+const int	import_field_name_lengths[IMPORT_NFIELDS] = {
+	[F_ID] = sizeof("id") - 1,
+	[F_TO_NUMBER] = sizeof("to_number") - 1,
+	[F_TIMESTAMP] = sizeof("timestamp") - 1,
+	[F_LIST_ID] = sizeof("list_id") - 1,
+	[F_LIST_NUMBER] = sizeof("list_number") - 1,
+	[F_CREATIVE_ID] = sizeof("creative_id") - 1,
+	[F_LENGTH] = sizeof("length") - 1,
+	[F_MESSAGE] = sizeof("message") - 1,
+	[F_SEND_TYPE] = sizeof("send_type") - 1,
+	[F_DELIVERED] = sizeof("delivered") - 1,
+};
+
 /* The contract's code of each failure. */
 static const char *const outcome_codes[] = {
 	[OUTCOME_INVALID_RECORD] = "invalid_record",
@@ -71,14 +73,52 @@ static const char *const outcome_codes[] = {
 	[OUTCOME_SAVE_ERROR] = "save_error",
 };
 
+/* The records buffer, and whether a call is using it. */
+static ImportRecord *records_buffer = NULL;
+static bool records_buffer_in_use = false;
+
+/* Frees the records buffer for the next call when a transaction ends. */
+static void
+release_records_buffer(XactEvent event, void *arg)
+{
+	(void) arg;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+		records_buffer_in_use = false;
+}
+
+ImportRecord *
+import_records_buffer(int n)
+{
+	Assert(n <= IMPORT_MAX_RECORDS);
+	if (records_buffer == NULL)
+	{
+		records_buffer = MemoryContextAlloc(TopMemoryContext,
+											sizeof(ImportRecord) * IMPORT_MAX_RECORDS);
+		RegisterXactCallback(release_records_buffer, NULL);
+	}
+	/* An import inside an import (from a user's trigger, say) gets its own. */
+	if (records_buffer_in_use)
+		return palloc0(sizeof(ImportRecord) * n);
+	records_buffer_in_use = true;
+	memset(records_buffer, 0, sizeof(ImportRecord) * n);
+	return records_buffer;
+}
+
+void
+import_release_records(ImportRecord *records)
+{
+	if (records == records_buffer)
+		records_buffer_in_use = false;
+}
+
 /* ------------------------------------------------------------------------
  * Stage 1: validation (rules 1 to 7)
  * ------------------------------------------------------------------------ */
 
-/* Marks rec failed with a message formatted in the batch's context. */
-static void
-pg_attribute_printf(4, 5)
-record_fail(ImportBatch *batch, ImportRecord *rec, ImportOutcome outcome,
+void
+import_fail(ImportBatch *batch, ImportRecord *rec, ImportOutcome outcome,
 			const char *fmt,...)
 {
 	MemoryContext old = MemoryContextSwitchTo(batch->cxt);
@@ -135,19 +175,16 @@ field_present(const ImportField *f)
 		!(f->kind == FIELD_STRING && f->len == 0);
 }
 
-/* Optional fields: given unless absent or null. */
-static bool
-field_given(const ImportField *f)
-{
-	return f->kind != FIELD_ABSENT && f->kind != FIELD_NULL;
-}
-
-/* Number of characters of a string field, counting only when it matters. */
+/*
+ * Number of characters of a string field, or, when its bytes are within the
+ * limit, its byte count (no more characters than bytes, and at least one
+ * character when there is a byte).
+ */
 static int
 field_chars(const ImportField *f, int limit)
 {
 	if (f->len <= limit)
-		return f->len <= 1 ? f->len : Min(f->len, pg_mbstrlen_with_len(f->str, f->len));
+		return f->len;
 	return pg_mbstrlen_with_len(f->str, f->len);
 }
 
@@ -246,11 +283,11 @@ check_present(ImportBatch *batch, ImportRecord *rec, ImportFieldId field,
 	if (field_present(f))
 		return true;
 	if (f->kind == FIELD_ABSENT)
-		record_fail(batch, rec, outcome, "The record has no %s.", name);
+		import_fail(batch, rec, outcome, "The record has no %s.", name);
 	else if (f->kind == FIELD_NULL)
-		record_fail(batch, rec, outcome, "%s is null.", name);
+		import_fail(batch, rec, outcome, "%s is null.", name);
 	else
-		record_fail(batch, rec, outcome, "%s is an empty string.", name);
+		import_fail(batch, rec, outcome, "%s is an empty string.", name);
 	return false;
 }
 
@@ -264,7 +301,7 @@ check_phone(ImportBatch *batch, ImportRecord *rec, ImportFieldId field)
 
 	if (f->kind != FIELD_STRING)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_PHONE,
+		import_fail(batch, rec, OUTCOME_INVALID_PHONE,
 					"%s is %s, not a string holding an E.164 phone number such as \"+14155551234\".",
 					name, field_kind_name(f->kind));
 		return false;
@@ -272,7 +309,7 @@ check_phone(ImportBatch *batch, ImportRecord *rec, ImportFieldId field)
 	if (e164_check(f->str, f->len, NULL) == E164_VALID)
 		return true;
 	e164_explain(f->str, f->len, why, sizeof(why));
-	record_fail(batch, rec, OUTCOME_INVALID_PHONE,
+	import_fail(batch, rec, OUTCOME_INVALID_PHONE,
 				"%s %s is not a valid E.164 phone number: %s.",
 				name, trackly_quote_value(f->str, f->len), why);
 	return false;
@@ -288,7 +325,7 @@ check_timestamp(ImportBatch *batch, ImportRecord *rec)
 
 	if (f->kind != FIELD_STRING)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_TIMESTAMP,
+		import_fail(batch, rec, OUTCOME_INVALID_TIMESTAMP,
 					"timestamp is %s, not a string holding an ISO 8601 date-time such as \"2025-11-15T14:30:00Z\".",
 					field_kind_name(f->kind));
 		return false;
@@ -299,7 +336,7 @@ check_timestamp(ImportBatch *batch, ImportRecord *rec)
 		return true;
 	}
 	iso8601_explain(f->str, f->len, why, sizeof(why));
-	record_fail(batch, rec, OUTCOME_INVALID_TIMESTAMP,
+	import_fail(batch, rec, OUTCOME_INVALID_TIMESTAMP,
 				"timestamp %s is not a valid ISO 8601 date-time: %s.",
 				trackly_quote_value(f->str, f->len), why);
 	return false;
@@ -319,7 +356,7 @@ check_id(ImportBatch *batch, ImportRecord *rec)
 		chars = field_chars(f, ID_MAX_CHARS);
 		if (chars > ID_MAX_CHARS)
 		{
-			record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+			import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 						"id has %d characters; at most %d are allowed.", chars, ID_MAX_CHARS);
 			return false;
 		}
@@ -329,20 +366,20 @@ check_id(ImportBatch *batch, ImportRecord *rec)
 	}
 	if (f->kind != FIELD_NUMBER && f->kind != FIELD_INTEGER)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+		import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 					"id is %s; an id is a string or an integer.", field_kind_name(f->kind));
 		return false;
 	}
 	text = field_integer_text(f);
 	if (text == NULL)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+		import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 					"id %s is not an integer; an id is a string or an integer.", number_text(f->num));
 		return false;
 	}
 	if (!parse_int64(text, &value))
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+		import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 					"id %s is outside the range of 64-bit integers; send such an id as a string.",
 					number_text(f->num));
 		return false;
@@ -359,9 +396,9 @@ check_integer(ImportBatch *batch, ImportRecord *rec, ImportFieldId field,
 {
 	const ImportField *f = &rec->fields[field];
 
-	if (!field_given(f) || field_integer(f, min, max, value))
+	if (!import_field_given(f) || field_integer(f, min, max, value))
 		return true;
-	record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+	import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 				"%s must be an integer from " INT64_FORMAT " to " INT64_FORMAT "; it is %s.",
 				import_field_names[field], min, max, field_value_text(f));
 	return false;
@@ -376,24 +413,24 @@ check_string(ImportBatch *batch, ImportRecord *rec, ImportFieldId field,
 	const char *name = import_field_names[field];
 	int			chars;
 
-	if (!field_given(f))
+	if (!import_field_given(f))
 		return true;
 	if (f->kind != FIELD_STRING)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+		import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 					"%s must be a string; it is %s.", name, field_value_text(f));
 		return false;
 	}
 	chars = field_chars(f, max_chars);
 	if (chars > max_chars)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+		import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 					"%s has %d characters; at most %d are allowed.", name, chars, max_chars);
 		return false;
 	}
 	if (chars < min_chars)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+		import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 					"%s is an empty string; it must have %d to %d characters.", name, min_chars, max_chars);
 		return false;
 	}
@@ -409,7 +446,7 @@ validate_record(ImportBatch *batch, ImportRecord *rec)
 
 	if (rec->kind != FIELD_OBJECT)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_RECORD,
+		import_fail(batch, rec, OUTCOME_INVALID_RECORD,
 					"The record is %s, not a JSON object.", field_kind_name(rec->kind));
 		return;
 	}
@@ -422,7 +459,7 @@ validate_record(ImportBatch *batch, ImportRecord *rec)
 	if (fields[F_LIST_NUMBER].kind == FIELD_STRING && fields[F_LIST_NUMBER].len == 0)
 		fields[F_LIST_NUMBER].kind = FIELD_NULL;
 	if (!check_phone(batch, rec, F_TO_NUMBER) ||
-		(field_given(&fields[F_LIST_NUMBER]) && !check_phone(batch, rec, F_LIST_NUMBER)))
+		(import_field_given(&fields[F_LIST_NUMBER]) && !check_phone(batch, rec, F_LIST_NUMBER)))
 		return;
 	if (!check_timestamp(batch, rec))
 		return;
@@ -434,9 +471,9 @@ validate_record(ImportBatch *batch, ImportRecord *rec)
 		!check_string(batch, rec, F_MESSAGE, 0, MESSAGE_MAX_CHARS) ||
 		!check_string(batch, rec, F_SEND_TYPE, 1, SEND_TYPE_MAX_CHARS))
 		return;
-	if (field_given(&fields[F_DELIVERED]) && fields[F_DELIVERED].kind != FIELD_BOOL)
+	if (import_field_given(&fields[F_DELIVERED]) && fields[F_DELIVERED].kind != FIELD_BOOL)
 	{
-		record_fail(batch, rec, OUTCOME_INVALID_FIELD,
+		import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 					"delivered must be true or false; it is %s.", field_value_text(&fields[F_DELIVERED]));
 		return;
 	}
@@ -497,9 +534,8 @@ list_row_cmp_number(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-/* A one-dimensional array of n values, with nulls where nulls[i] is true. */
-static Datum
-make_array(Datum *values, bool *nulls, int n, Oid elemtype)
+Datum
+import_make_array(Datum *values, bool *nulls, int n, Oid elemtype)
 {
 	int16		typlen;
 	bool		typbyval;
@@ -512,9 +548,8 @@ make_array(Datum *values, bool *nulls, int n, Oid elemtype)
 											  elemtype, typlen, typbyval, typalign));
 }
 
-/* A text datum of s[0 .. len-1]. */
-static Datum
-text_datum(const char *s, int len)
+Datum
+import_text_datum(const char *s, int len)
 {
 	return PointerGetDatum(cstring_to_text_with_len(s, len));
 }
@@ -541,8 +576,8 @@ import_resolve_lists(ImportBatch *batch)
 			continue;
 		if (rec->list_id != 0)
 			ids[nids++] = Int64GetDatum(rec->list_id);
-		if (field_given(&rec->fields[F_LIST_NUMBER]))
-			numbers[nnumbers++] = text_datum(rec->fields[F_LIST_NUMBER].str,
+		if (import_field_given(&rec->fields[F_LIST_NUMBER]))
+			numbers[nnumbers++] = import_text_datum(rec->fields[F_LIST_NUMBER].str,
 											 rec->fields[F_LIST_NUMBER].len);
 	}
 	if (nids == 0 && nnumbers == 0)
@@ -554,8 +589,8 @@ import_resolve_lists(ImportBatch *batch)
 					"   AND (l.id = ANY ($2) OR l.phone_number = ANY ($3))",
 					3, (Oid[]) {INT8OID, INT8ARRAYOID, TEXTARRAYOID});
 	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = make_array(ids, NULL, nids, INT8OID);
-	params[2] = make_array(numbers, NULL, nnumbers, TEXTOID);
+	params[1] = import_make_array(ids, NULL, nids, INT8OID);
+	params[2] = import_make_array(numbers, NULL, nnumbers, TEXTOID);
 	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
 
 	nrows = (int) SPI_processed;
@@ -588,24 +623,24 @@ import_resolve_lists(ImportBatch *batch)
 			found_id = bsearch(&key, by_id, nrows, sizeof(ListRow), list_row_cmp_id);
 			if (found_id == NULL)
 			{
-				record_fail(batch, rec, OUTCOME_LIST_NOT_FOUND,
+				import_fail(batch, rec, OUTCOME_LIST_NOT_FOUND,
 							"No list of this account has list_id " INT64_FORMAT ".", rec->list_id);
 				continue;
 			}
 		}
-		if (field_given(number))
+		if (import_field_given(number))
 		{
 			key.number = pnstrdup(number->str, number->len);
 			found_number = bsearch(&key, by_number, nrows, sizeof(ListRow), list_row_cmp_number);
 			if (found_number == NULL)
 			{
-				record_fail(batch, rec, OUTCOME_LIST_NOT_FOUND,
+				import_fail(batch, rec, OUTCOME_LIST_NOT_FOUND,
 							"No list of this account has list_number \"%s\".", key.number);
 				continue;
 			}
 			if (found_id != NULL && found_id->id != found_number->id)
 			{
-				record_fail(batch, rec, OUTCOME_LIST_NOT_FOUND,
+				import_fail(batch, rec, OUTCOME_LIST_NOT_FOUND,
 							"list_id " INT64_FORMAT " and list_number \"%s\" name different lists: that number is list " INT64_FORMAT "'s.",
 							rec->list_id, key.number, found_number->id);
 				continue;
@@ -613,379 +648,6 @@ import_resolve_lists(ImportBatch *batch)
 			rec->list_id = found_number->id;
 		}
 	}
-}
-
-/* ------------------------------------------------------------------------
- * Stage 3: writing (duplicates, rule 9)
- * ------------------------------------------------------------------------ */
-
-/* Order of ids as trackly.sends.id (COLLATE "C") sorts them: bytes, then length. */
-static int
-id_cmp(const ImportRecord *a, const ImportRecord *b)
-{
-	int			c = memcmp(a->id, b->id, Min(a->id_len, b->id_len));
-
-	if (c != 0)
-		return c;
-	return (a->id_len > b->id_len) - (a->id_len < b->id_len);
-}
-
-/* Sorts by id, and records of one id by their place in the request. */
-static int
-record_cmp_id_index(const void *a, const void *b)
-{
-	const ImportRecord *x = *(ImportRecord *const *) a;
-	const ImportRecord *y = *(ImportRecord *const *) b;
-	int			c = id_cmp(x, y);
-
-	return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
-}
-
-/*
- * Can trackly.sends refuse none of the rows that passed rules 1 to 8?  True
- * while the table has exactly the columns, types, NOT NULLs and the single
- * index this extension gave it, and no CHECK, trigger (so no foreign key),
- * rule, row security or partition bound of anybody's.
- */
-static bool
-sends_accepts_every_valid_row(void)
-{
-	static const struct
-	{
-		const char *name;
-		Oid			type;
-		bool		not_null;
-	}			columns[] = {
-		{"account_id", INT8OID, true},
-		{"id", TEXTOID, true},
-		{"list_id", INT8OID, false},
-		{"to_number", TEXTOID, true},
-		{"message", TEXTOID, false},
-		{"creative_id", INT8OID, false},
-		{"send_type", TEXTOID, false},
-		{"delivered", BOOLOID, false},
-		{"length", INT4OID, false},
-		{"sent_at", TIMESTAMPTZOID, true},
-		{"imported", BOOLOID, true},
-		{"import_id", INT8OID, false},
-	};
-	Relation	rel = table_open(trackly_relation_oid("sends"), RowExclusiveLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	bool		pristine;
-	int			i;
-	List	   *indexes;
-
-	pristine = rel->rd_rel->relkind == RELKIND_RELATION &&
-		!rel->rd_rel->relispartition &&
-		!rel->rd_rel->relhasrules &&
-		!rel->rd_rel->relrowsecurity &&
-		rel->trigdesc == NULL &&
-		(desc->constr == NULL || desc->constr->num_check == 0) &&
-		desc->natts == lengthof(columns);
-	for (i = 0; pristine && i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		pristine = !att->attisdropped &&
-			att->atttypid == columns[i].type &&
-			att->atttypmod == -1 &&
-			att->attnotnull == columns[i].not_null &&
-			att->attgenerated == '\0' &&
-			strcmp(NameStr(att->attname), columns[i].name) == 0;
-	}
-	if (pristine)
-	{
-		indexes = RelationGetIndexList(rel);
-		pristine = list_length(indexes) == 1;
-		list_free(indexes);
-	}
-	table_close(rel, NoLock);
-	return pristine;
-}
-
-/* Inserts the n records in one statement; returns how many rows it added. */
-static uint64
-insert_sends(ImportBatch *batch, ImportRecord **recs, int n)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum		params[11];
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *list_ids = palloc(sizeof(Datum) * n);
-	bool	   *list_ids_null = palloc(sizeof(bool) * n);
-	Datum	   *to_numbers = palloc(sizeof(Datum) * n);
-	Datum	   *messages = palloc(sizeof(Datum) * n);
-	bool	   *messages_null = palloc(sizeof(bool) * n);
-	Datum	   *creative_ids = palloc(sizeof(Datum) * n);
-	bool	   *creative_ids_null = palloc(sizeof(bool) * n);
-	Datum	   *send_types = palloc(sizeof(Datum) * n);
-	bool	   *send_types_null = palloc(sizeof(bool) * n);
-	Datum	   *delivered = palloc(sizeof(Datum) * n);
-	bool	   *delivered_null = palloc(sizeof(bool) * n);
-	Datum	   *lengths = palloc(sizeof(Datum) * n);
-	bool	   *lengths_null = palloc(sizeof(bool) * n);
-	Datum	   *sent_ats = palloc(sizeof(Datum) * n);
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		const ImportRecord *rec = recs[i];
-		const ImportField *f = rec->fields;
-
-		ids[i] = text_datum(rec->id, rec->id_len);
-		list_ids_null[i] = rec->list_id == 0;
-		list_ids[i] = Int64GetDatum(rec->list_id);
-		to_numbers[i] = text_datum(f[F_TO_NUMBER].str, f[F_TO_NUMBER].len);
-		messages_null[i] = !field_given(&f[F_MESSAGE]);
-		messages[i] = messages_null[i] ? (Datum) 0 : text_datum(f[F_MESSAGE].str, f[F_MESSAGE].len);
-		creative_ids_null[i] = rec->creative_id == 0;
-		creative_ids[i] = Int64GetDatum(rec->creative_id);
-		send_types_null[i] = !field_given(&f[F_SEND_TYPE]);
-		send_types[i] = send_types_null[i] ? (Datum) 0 : text_datum(f[F_SEND_TYPE].str, f[F_SEND_TYPE].len);
-		delivered_null[i] = !field_given(&f[F_DELIVERED]);
-		delivered[i] = BoolGetDatum(f[F_DELIVERED].boolean);
-		lengths_null[i] = rec->length < 0;
-		lengths[i] = Int32GetDatum(rec->length);
-		sent_ats[i] = TimestampTzGetDatum(rec->sent_at);
-	}
-
-	trackly_prepare(&plan,
-					"INSERT INTO trackly.sends AS s"
-					" (account_id, id, list_id, to_number, message, creative_id,"
-					"  send_type, delivered, length, sent_at, imported, import_id)"
-					" SELECT $1, u.id, u.list_id, u.to_number, u.message, u.creative_id,"
-					"        u.send_type, u.delivered, u.length, u.sent_at, true, $2"
-					" FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4),"
-					"      pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7),"
-					"      pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10),"
-					"      pg_catalog.unnest($11))"
-					"   AS u(id, list_id, to_number, message, creative_id,"
-					"        send_type, delivered, length, sent_at)"
-					" ON CONFLICT (account_id, id) DO NOTHING",
-					11, (Oid[]) {INT8OID, INT8OID, TEXTARRAYOID, INT8ARRAYOID,
-						TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
-					BOOLARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID});
-	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = Int64GetDatum(batch->import_id);
-	params[2] = make_array(ids, NULL, n, TEXTOID);
-	params[3] = make_array(list_ids, list_ids_null, n, INT8OID);
-	params[4] = make_array(to_numbers, NULL, n, TEXTOID);
-	params[5] = make_array(messages, messages_null, n, TEXTOID);
-	params[6] = make_array(creative_ids, creative_ids_null, n, INT8OID);
-	params[7] = make_array(send_types, send_types_null, n, TEXTOID);
-	params[8] = make_array(delivered, delivered_null, n, BOOLOID);
-	params[9] = make_array(lengths, lengths_null, n, INT4OID);
-	params[10] = make_array(sent_ats, NULL, n, TIMESTAMPTZOID);
-	trackly_execute(plan, params, NULL, SPI_OK_INSERT);
-	return SPI_processed;
-}
-
-/* Is an error one that belongs to the row being written (rule 9)? */
-static bool
-error_belongs_to_row(int sqlerrcode)
-{
-	return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION ||
-		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
-		sqlerrcode == ERRCODE_RAISE_EXCEPTION;
-}
-
-/*
- * Inserts the n records in a subtransaction.  When the database refuses one
- * of them, halves the batch and tries each half, down to single records,
- * which fail with save_error; any other error propagates.
- */
-static void
-insert_isolating(ImportBatch *batch, ImportRecord **recs, int n)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile uint64 inserted = 0;
-	ErrorData  *volatile error = NULL;
-	int			i;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		inserted = insert_sends(batch, recs, n);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-
-	if (error == NULL)
-	{
-		batch->success_count += (int) inserted;
-		for (i = 0; i < n; i++)
-			recs[i]->outcome = OUTCOME_STORED_OR_DUPLICATE;
-		return;
-	}
-	if (!error_belongs_to_row(error->sqlerrcode))
-		ReThrowError(error);
-	if (n == 1)
-		record_fail(batch, recs[0], OUTCOME_SAVE_ERROR,
-					"The database refused the record: %s.", error->message);
-	else
-	{
-		insert_isolating(batch, recs, n / 2);
-		insert_isolating(batch, recs + n / 2, n - n / 2);
-	}
-	FreeErrorData(error);
-}
-
-/*
- * Which of the n records have an id that trackly.sends holds for the account,
- * written by anybody but this import?  One statement; returns a flag each.
- */
-static bool *
-find_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	bool	   *stored = palloc0(sizeof(bool) * n);
-	Datum		params[3];
-	uint64		row;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		ids[i] = text_datum(recs[i]->id, recs[i]->id_len);
-	trackly_prepare(&plan,
-					"SELECT u.i FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(id, i)"
-					" WHERE EXISTS (SELECT FROM trackly.sends s"
-					"                WHERE s.account_id = $1 AND s.id = u.id"
-					"                  AND s.import_id IS DISTINCT FROM $3)",
-					3, (Oid[]) {INT8OID, TEXTARRAYOID, INT8OID});
-	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = make_array(ids, NULL, n, TEXTOID);
-	params[2] = Int64GetDatum(batch->import_id);
-	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
-	for (row = 0; row < SPI_processed; row++)
-	{
-		bool		isnull;
-
-		stored[DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row],
-										   SPI_tuptable->tupdesc, 1, &isnull)) - 1] = true;
-	}
-	return stored;
-}
-
-/*
- * Writes records when rows may be refused.  Ids stored before are duplicates
- * whatever the rest of the record says, so they never reach the INSERT.  Then
- * each round writes the earliest untried record of every id not yet written;
- * a refused record leaves its id to the next record with it.  Last, a refused
- * record whose id another import stored meanwhile is a duplicate after all.
- */
-static void
-write_isolating(ImportBatch *batch, ImportRecord **sorted, int *group, int ngroups)
-{
-	ImportRecord **candidates = palloc(sizeof(ImportRecord *) * group[ngroups]);
-	bool	   *stored;
-	int			ncandidates;
-	int			g;
-	int			i;
-
-	for (g = 0; g < ngroups; g++)
-		candidates[g] = sorted[group[g]];
-	stored = find_stored_ids(batch, candidates, ngroups);
-	for (g = 0; g < ngroups; g++)
-		for (i = group[g]; stored[g] && i < group[g + 1]; i++)
-			sorted[i]->outcome = OUTCOME_DUPLICATE;
-
-	for (;;)
-	{
-		ncandidates = 0;
-		for (g = 0; g < ngroups; g++)
-		{
-			for (i = group[g]; i < group[g + 1]; i++)
-			{
-				if (sorted[i]->outcome == OUTCOME_PENDING)
-				{
-					candidates[ncandidates++] = sorted[i];
-					break;
-				}
-				if (sorted[i]->outcome != OUTCOME_SAVE_ERROR)
-					break;
-			}
-		}
-		if (ncandidates == 0)
-			break;
-		insert_isolating(batch, candidates, ncandidates);
-	}
-
-	ncandidates = 0;
-	for (i = 0; i < group[ngroups]; i++)
-		if (sorted[i]->outcome == OUTCOME_SAVE_ERROR)
-			candidates[ncandidates++] = sorted[i];
-	if (ncandidates > 0)
-	{
-		stored = find_stored_ids(batch, candidates, ncandidates);
-		for (i = 0; i < ncandidates; i++)
-			if (stored[i])
-				candidates[i]->outcome = OUTCOME_DUPLICATE;
-	}
-
-	for (g = 0; g < ngroups; g++)
-	{
-		bool		written = false;
-
-		for (i = group[g]; i < group[g + 1]; i++)
-		{
-			if (written && sorted[i]->outcome == OUTCOME_PENDING)
-				sorted[i]->outcome = OUTCOME_DUPLICATE;
-			written |= sorted[i]->outcome == OUTCOME_STORED_OR_DUPLICATE ||
-				sorted[i]->outcome == OUTCOME_DUPLICATE;
-		}
-	}
-}
-
-void
-import_write(ImportBatch *batch)
-{
-	ImportRecord **sorted = palloc(sizeof(ImportRecord *) * batch->nrecords);
-	ImportRecord **firsts;
-	int		   *group = palloc(sizeof(int) * (batch->nrecords + 1));
-	int			nsorted = 0;
-	int			ngroups = 0;
-	int			i;
-	int			g;
-
-	batch->import_id = nextval_internal(trackly_relation_oid("imports_id_seq"), false);
-
-	for (i = 0; i < batch->nrecords; i++)
-		if (batch->records[i].outcome == OUTCOME_PENDING)
-			sorted[nsorted++] = &batch->records[i];
-	if (nsorted == 0)
-		return;
-	qsort(sorted, nsorted, sizeof(ImportRecord *), record_cmp_id_index);
-	for (i = 0; i < nsorted; i++)
-		if (i == 0 || id_cmp(sorted[i - 1], sorted[i]) != 0)
-			group[ngroups++] = i;
-	group[ngroups] = nsorted;
-
-	if (!sends_accepts_every_valid_row())
-	{
-		write_isolating(batch, sorted, group, ngroups);
-		return;
-	}
-
-	/* Nothing can be refused: the first record of each id is written. */
-	firsts = palloc(sizeof(ImportRecord *) * ngroups);
-	for (g = 0; g < ngroups; g++)
-	{
-		firsts[g] = sorted[group[g]];
-		firsts[g]->outcome = OUTCOME_STORED_OR_DUPLICATE;
-		for (i = group[g] + 1; i < group[g + 1]; i++)
-			sorted[i]->outcome = OUTCOME_DUPLICATE;
-	}
-	batch->success_count += (int) insert_sends(batch, firsts, ngroups);
 }
 
 /* ------------------------------------------------------------------------
@@ -1093,7 +755,7 @@ import_record_audit(ImportBatch *batch)
 		id = record_shown_id(rec, &id_len);
 		indexes[n] = Int32GetDatum(rec->index);
 		ids_null[n] = id == NULL;
-		ids[n] = id == NULL ? (Datum) 0 : text_datum(id, id_len);
+		ids[n] = id == NULL ? (Datum) 0 : import_text_datum(id, id_len);
 		codes[n] = CStringGetTextDatum(outcome_codes[rec->outcome]);
 		messages[n] = CStringGetTextDatum(rec->error);
 		n++;
@@ -1104,10 +766,10 @@ import_record_audit(ImportBatch *batch)
 					" FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4),"
 					"      pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(index, id, code, error)",
 					6, (Oid[]) {INT8OID, INT8OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
-	params[2] = make_array(indexes, NULL, n, INT4OID);
-	params[3] = make_array(ids, ids_null, n, TEXTOID);
-	params[4] = make_array(codes, NULL, n, TEXTOID);
-	params[5] = make_array(messages, NULL, n, TEXTOID);
+	params[2] = import_make_array(indexes, NULL, n, INT4OID);
+	params[3] = import_make_array(ids, ids_null, n, TEXTOID);
+	params[4] = import_make_array(codes, NULL, n, TEXTOID);
+	params[5] = import_make_array(messages, NULL, n, TEXTOID);
 	trackly_execute(errors_plan, params, NULL, SPI_OK_INSERT);
 }
 

@@ -6,7 +6,8 @@
  *
  * A front end (the jsonb body of import_jsonb.c; a staging table later) only
  * fills each record's index, kind and fields; every rule of the contract
- * lives in the stages of import.c, which never see where a record came from.
+ * lives in the stages (import.c, import_write.c), which never see where a
+ * record came from.
  */
 #ifndef TRACKLY_IMPORT_H
 #define TRACKLY_IMPORT_H
@@ -37,11 +38,14 @@ typedef enum FieldKind
 typedef struct ImportField
 {
 	FieldKind	kind;
-	const char *str;			/* FIELD_STRING: not NUL-terminated */
-	int			len;
-	Numeric		num;			/* FIELD_NUMBER */
-	int64		integer;		/* FIELD_INTEGER */
-	bool		boolean;		/* FIELD_BOOL */
+	int			len;			/* FIELD_STRING: its length in bytes */
+	union
+	{
+		const char *str;		/* FIELD_STRING: not NUL-terminated */
+		Numeric		num;		/* FIELD_NUMBER */
+		int64		integer;	/* FIELD_INTEGER */
+		bool		boolean;	/* FIELD_BOOL */
+	};
 } ImportField;
 
 /* The fields of a record, in the order rule 7 checks them. */
@@ -61,6 +65,7 @@ typedef enum ImportFieldId
 } ImportFieldId;
 
 extern const char *const import_field_names[IMPORT_NFIELDS];
+extern const int import_field_name_lengths[IMPORT_NFIELDS];
 
 /* Where a record ended; the failures are the contract's codes. */
 typedef enum ImportOutcome
@@ -124,6 +129,32 @@ typedef struct ImportFailure
 	int			http_status;	/* e.g. 400 */
 	char	   *message;		/* a sentence for a person */
 } ImportFailure;
+
+/* Optional fields: given unless absent or null. */
+static inline bool
+import_field_given(const ImportField *f)
+{
+	return f->kind != FIELD_ABSENT && f->kind != FIELD_NULL;
+}
+
+/* Marks rec failed, with a message formatted in the batch's context. */
+extern void import_fail(ImportBatch *batch, ImportRecord *rec, ImportOutcome outcome,
+						const char *fmt,...) pg_attribute_printf(4, 5);
+
+/* A text datum of s[0 .. len-1]. */
+extern Datum import_text_datum(const char *s, int len);
+
+/* A one-dimensional array of n values, with nulls where nulls[i] is true. */
+extern Datum import_make_array(Datum *values, bool *nulls, int n, Oid elemtype);
+
+/*
+ * Room for n zeroed records (n <= IMPORT_MAX_RECORDS), kept from call to call
+ * so that a large request does not map fresh memory each time.
+ */
+extern ImportRecord *import_records_buffer(int n);
+
+/* Gives the buffer back at the end of a call. */
+extern void import_release_records(ImportRecord *records);
 
 /* Front end: the jsonb body.  False, with *failure set, for a bad request. */
 extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);

@@ -78,9 +78,9 @@ read_record(const JsonbValue *element, ImportRecord *rec)
 	for (f = 0; f < IMPORT_NFIELDS; f++)
 	{
 		JsonbValue	value;
-		const char *name = import_field_names[f];
 
-		if (getKeyJsonValueFromContainer(object, name, strlen(name), &value) != NULL)
+		if (getKeyJsonValueFromContainer(object, import_field_names[f],
+										 import_field_name_lengths[f], &value) != NULL)
 			read_field(&value, &rec->fields[f]);
 	}
 }
@@ -148,7 +148,7 @@ import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure)
 	}
 
 	batch->nrecords = n;
-	batch->records = palloc0(sizeof(ImportRecord) * n);
+	batch->records = import_records_buffer(n);
 	n = 0;
 	it = JsonbIteratorInit(array);
 	while ((token = JsonbIteratorNext(&it, &element, true)) != WJB_DONE)

@@ -205,6 +205,7 @@ import_begin(ImportBatch *batch, const char *source)
 static void
 import_end(ImportBatch *batch)
 {
+	import_release_records(batch->records);
 	SPI_finish();
 	MemoryContextDelete(batch->cxt);
 }
