@@ -89,6 +89,7 @@ ROLLBACK;
 -- The body, in the contract's order: invalid_body, missing_records, too_many_records.
 SELECT * FROM answer(NULL::jsonb);
 SELECT * FROM answer('[{"records": []}]');
+SELECT * FROM answer('[]');
 SELECT * FROM answer('"records"');
 SELECT * FROM answer('42');
 SELECT * FROM answer('true');

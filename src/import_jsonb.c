@@ -112,8 +112,11 @@ import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure)
 				root.type = jbvBinary;
 				root.val.binary.data = &body->root;
 			}
-			failure->message = psprintf("The request body must be a JSON object with a records array; it is %s.",
-										jsonb_kind_name(&root));
+			if (JB_ROOT_IS_ARRAY(body) && JB_ROOT_COUNT(body) == 0)
+				failure->message = pstrdup("The request body must be a JSON object with a records array; it is an empty array (over HTTP, a body that is a lone JSON string, number, boolean or null arrives as one).");
+			else
+				failure->message = psprintf("The request body must be a JSON object with a records array; it is %s.",
+											jsonb_kind_name(&root));
 		}
 		return false;
 	}

@@ -12,10 +12,10 @@
  * While trackly.sends has only what this extension gave it, no valid record
  * can be refused, and the rest is written the way COPY writes: heap tuples
  * in batches (table_multi_insert), then their index entries, the unique one
- * checked without waiting or raising (UNIQUE_CHECK_PARTIAL).  A row whose id
- * a concurrent import wrote meanwhile is taken back and written again by
+ * checked without waiting or raising (UNIQUE_CHECK_PARTIAL).  From the first
+ * id a concurrent import holds, the rows are taken back and written by
  * INSERT ... ON CONFLICT DO NOTHING, which waits for that import and skips
- * the row if it commits.  No subtransaction, no statement per record.
+ * the ids it commits.  No subtransaction, no statement per record.
  *
  * Once a user has added a CHECK, a trigger, a rule, an index or a column,
  * rows may be refused.  Then INSERT ... ON CONFLICT DO NOTHING runs in a
@@ -324,9 +324,16 @@ probe_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 
 /*
  * Writes the n records (sorted by id, none of them stored before) as COPY
- * writes rows, into rel, which accepts every valid row.  Rows whose id a
- * concurrent import wrote since the probe are taken back and written again
- * through INSERT ... ON CONFLICT DO NOTHING.  Returns how many rows it added.
+ * writes rows, into rel, which accepts every valid row; returns how many rows
+ * it added.
+ *
+ * Index entries go in ascending id order and never wait.  At the first id
+ * that another transaction holds (written since the probe, committed or
+ * not), the bulk write stops: its heap tuples from that record on are
+ * deleted again, and those records go through INSERT ... ON CONFLICT DO
+ * NOTHING, which waits for the other transaction and skips the ids it
+ * commits.  So an import only ever waits for an id greater than every id it
+ * holds, and two imports cannot wait for each other.
  */
 static uint64
 write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
@@ -339,11 +346,11 @@ write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
 	MemoryContext chunk_cxt = AllocSetContextCreate(CurrentMemoryContext,
 													"trackly bulk write",
 													ALLOCSET_DEFAULT_SIZES);
-	ImportRecord **raced = palloc(sizeof(ImportRecord *) * n);
-	ItemPointerData *raced_tids = palloc(sizeof(ItemPointerData) * n);
 	TupleDesc	desc;
-	int			nraced = 0;
 	int			done = 0;
+	int			nchunk = 0;
+	int			stop = -1;
+	uint64		added;
 	int			i;
 
 	InitResultRelInfo(result_rel, rel, 1, NULL, 0);
@@ -353,13 +360,13 @@ write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
 	for (i = 0; i < nslots; i++)
 		slots[i] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 
-	while (done < n)
+	while (done < n && stop < 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
-		int			nchunk = 0;
 		int			bytes = 0;
 
 		CHECK_FOR_INTERRUPTS();
+		nchunk = 0;
 		while (done + nchunk < n && nchunk < nslots && bytes < BULK_MAX_BYTES)
 		{
 			TupleTableSlot *slot = slots[nchunk];
@@ -371,37 +378,40 @@ write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
 		}
 		table_multi_insert(rel, slots, nchunk, cid, 0, NULL);
 
-		for (i = 0; i < nchunk; i++)
+		for (i = 0; i < nchunk && stop < 0; i++)
 		{
 			bool		conflict = false;
 
 			list_free(ExecInsertIndexTuples(result_rel, slots[i], estate,
 											false, true, &conflict, NIL));
-			if (conflict)
-			{
-				raced[nraced] = recs[done + i];
-				raced_tids[nraced] = slots[i]->tts_tid;
-				nraced++;
-			}
 			ResetPerTupleExprContext(estate);
+			if (conflict)
+				stop = i;
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(chunk_cxt);
-		done += nchunk;
+		if (stop < 0)
+			done += nchunk;
 	}
 
+	if (stop >= 0)
+	{
+		/* Take back this chunk's tuples from the conflict on. */
+		CommandCounterIncrement();
+		for (i = stop; i < nchunk; i++)
+			simple_table_tuple_delete(rel, &slots[i]->tts_tid, GetActiveSnapshot());
+		done += stop;
+	}
 	for (i = 0; i < nslots; i++)
 		ExecDropSingleTupleTableSlot(slots[i]);
 	ExecCloseIndices(result_rel);
 	FreeExecutorState(estate);
 	MemoryContextDelete(chunk_cxt);
 
-	if (nraced == 0)
-		return n;
-	CommandCounterIncrement();
-	for (i = 0; i < nraced; i++)
-		simple_table_tuple_delete(rel, &raced_tids[i], GetActiveSnapshot());
-	return (n - nraced) + insert_sends(batch, raced, nraced);
+	added = done;
+	if (done < n)
+		added += insert_sends(batch, recs + done, n - done);
+	return added;
 }
 
 /* Is an error one that belongs to the row being written (rule 9)? */
