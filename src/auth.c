@@ -89,12 +89,36 @@ api_key_hash(const char *key, int len)
 	return digest;
 }
 
-/* Error context while request.headers is read, so a bad value is named. */
-static void
-request_headers_context(void *arg)
+/*
+ * request.headers as jsonb.  Text that is not JSON is refused with an error
+ * of our own: jsonb_in's would quote the text, and so maybe the key.
+ */
+static Jsonb *
+parse_request_headers(const char *headers)
 {
-	(void) arg;
-	errcontext("while reading the setting request.headers");
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *volatile parsed = NULL;
+
+	PG_TRY();
+	{
+		parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(headers)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(error->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("request.headers is not valid JSON"),
+				 errhint("PostgREST sets it to an object of lower-cased header names; outside PostgREST, leave it unset.")));
+	}
+	PG_END_TRY();
+	return parsed;
 }
 
 /*
@@ -109,16 +133,8 @@ auth_find_key(bool *from_headers)
 	*from_headers = headers != NULL && headers[0] != '\0';
 	if (*from_headers)
 	{
-		ErrorContextCallback callback;
-		Jsonb	   *parsed;
+		Jsonb	   *parsed = parse_request_headers(headers);
 		JsonbValue *value;
-
-		callback.callback = request_headers_context;
-		callback.arg = NULL;
-		callback.previous = error_context_stack;
-		error_context_stack = &callback;
-		parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(headers)));
-		error_context_stack = callback.previous;
 
 		if (!JB_ROOT_IS_OBJECT(parsed))
 			ereport(ERROR,
