@@ -89,10 +89,11 @@ CREATE TABLE trackly.import_errors (
 	id			text,
 	code		text NOT NULL,
 	error		text NOT NULL,
-	PRIMARY KEY (account_id, import_id, index),
-	FOREIGN KEY (account_id, import_id) REFERENCES trackly.imports (account_id, id)
+	PRIMARY KEY (account_id, import_id, index)
 );
 COMMENT ON TABLE trackly.import_errors IS 'every failed record of every import: its position, id, code and message';
+-- No foreign key to imports: the import writes both in one call, and a key
+-- check per failed record would cost more than writing it.
 
 -- pg_dump keeps the rows of every table and the position of every sequence.
 SELECT pg_catalog.pg_extension_config_dump('trackly.accounts', '');

@@ -259,16 +259,28 @@ field_integer_text(const ImportField *f)
 	return text;
 }
 
-/* Reads an integer field in [min, max]; false when it is anything else. */
+/*
+ * Reads an integer field in [min, max]; false when it is anything else.
+ * Numbers with no fractional digits that fit in 32 bits, the usual case,
+ * take no detour through text.
+ */
 static bool
 field_integer(const ImportField *f, int64 min, int64 max, int64 *value)
 {
 	char	   *text;
+	bool		too_big = false;
 
 	if (f->kind == FIELD_INTEGER)
 		*value = f->integer;
-	else if ((text = field_integer_text(f)) == NULL || !parse_int64(text, value))
+	else if (f->kind != FIELD_NUMBER || numeric_is_nan(f->num) || numeric_is_inf(f->num) ||
+			 DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(f->num))) != 0)
 		return false;
+	else
+	{
+		*value = numeric_int4_opt_error(f->num, &too_big);
+		if (too_big && ((text = field_integer_text(f)) == NULL || !parse_int64(text, value)))
+			return false;
+	}
 	return *value >= min && *value <= max;
 }
 
