@@ -75,7 +75,7 @@ trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 
 	if (*plan != NULL)
 		return;
-	prepared = SPI_prepare(sql, nargs, argtypes);
+	prepared = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (prepared == NULL)
 		elog(ERROR, "SPI_prepare failed (%s) for: %s",
 			 SPI_result_code_string(SPI_result), sql);

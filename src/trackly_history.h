@@ -19,7 +19,11 @@
  */
 extern char *trackly_quote_value(const char *s, int len);
 
-/* Prepares sql once per backend and keeps the plan in *plan. */
+/*
+ * Prepares sql once per backend and keeps the plan in *plan.  The plan is
+ * generic: every statement here is an index lookup by account, and planning
+ * it again for each call would cost more than running it.
+ */
 extern void trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes);
 
 /*
