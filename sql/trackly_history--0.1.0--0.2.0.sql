@@ -130,6 +130,23 @@ BEGIN
 END
 $$;
 
+-- A name for an account or a list, or an error that says what is wrong with it.
+CREATE FUNCTION trackly.require_name(what text, name text) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF name IS NULL OR btrim(name) = '' THEN
+		RAISE EXCEPTION '% name must not be empty', what USING ERRCODE = '22023';
+	END IF;
+	IF char_length(name) > 200 THEN
+		RAISE EXCEPTION '% name may have at most 200 characters, this one has %', what, char_length(name)
+			USING ERRCODE = '22023';
+	END IF;
+	RETURN name;
+END
+$$;
+
 CREATE FUNCTION trackly_create_account(name text) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -137,14 +154,8 @@ AS $$
 DECLARE
 	new_id bigint;
 BEGIN
-	IF name IS NULL OR btrim(name) = '' THEN
-		RAISE EXCEPTION 'an account name must not be empty' USING ERRCODE = '22023';
-	END IF;
-	IF char_length(name) > 200 THEN
-		RAISE EXCEPTION 'an account name may have at most 200 characters, this one has %', char_length(name)
-			USING ERRCODE = '22023';
-	END IF;
-	INSERT INTO trackly.accounts (name) VALUES (name) RETURNING id INTO new_id;
+	INSERT INTO trackly.accounts (name) VALUES (trackly.require_name('an account', name))
+		RETURNING id INTO new_id;
 	RETURN new_id;
 END
 $$;
@@ -231,13 +242,7 @@ DECLARE
 	taken bigint;
 BEGIN
 	PERFORM trackly.require_account(account_id);
-	IF name IS NULL OR btrim(name) = '' THEN
-		RAISE EXCEPTION 'a list name must not be empty' USING ERRCODE = '22023';
-	END IF;
-	IF char_length(name) > 200 THEN
-		RAISE EXCEPTION 'a list name may have at most 200 characters, this one has %', char_length(name)
-			USING ERRCODE = '22023';
-	END IF;
+	PERFORM trackly.require_name('a list', name);
 	IF number IS NOT NULL AND NOT @extschema@.trackly_is_e164(number) THEN
 		RAISE EXCEPTION 'phone_number % is not a valid E.164 number', quote_literal(left(number, 40))
 			USING ERRCODE = '22023',
@@ -306,7 +311,8 @@ COMMENT ON FUNCTION trackly_import_sends(jsonb, bigint) IS
 	'imports up to 1,000 send records for the given account, without an API key; returns the response body';
 
 -- Privileges: PUBLIC runs only the validators; trackly_admin runs the rest and reads every table.
-REVOKE ALL ON FUNCTION trackly.generate_api_key(), trackly.require_account(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION trackly.generate_api_key(), trackly.require_account(bigint),
+	trackly.require_name(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION trackly_import_sends(jsonb), trackly_import_sends(jsonb, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION trackly_import_sends(jsonb) TO trackly_api, trackly_admin;
 GRANT EXECUTE ON FUNCTION trackly_import_sends(jsonb, bigint) TO trackly_admin;
