@@ -34,30 +34,19 @@
 #define MESSAGE_MAX_CHARS 10000
 #define SEND_TYPE_MAX_CHARS 64
 
-const char *const import_field_names[IMPORT_NFIELDS] = {
-	[F_ID] = "id",
-	[F_TO_NUMBER] = "to_number",
-	[F_TIMESTAMP] = "timestamp",
-	[F_LIST_ID] = "list_id",
-	[F_LIST_NUMBER] = "list_number",
-	[F_CREATIVE_ID] = "creative_id",
-	[F_LENGTH] = "length",
-	[F_MESSAGE] = "message",
-	[F_SEND_TYPE] = "send_type",
-	[F_DELIVERED] = "delivered",
-};
+#define FIELD_NAME(name) {name, sizeof(name) - 1}
 
-const int	import_field_name_lengths[IMPORT_NFIELDS] = {
-	[F_ID] = sizeof("id") - 1,
-	[F_TO_NUMBER] = sizeof("to_number") - 1,
-	[F_TIMESTAMP] = sizeof("timestamp") - 1,
-	[F_LIST_ID] = sizeof("list_id") - 1,
-	[F_LIST_NUMBER] = sizeof("list_number") - 1,
-	[F_CREATIVE_ID] = sizeof("creative_id") - 1,
-	[F_LENGTH] = sizeof("length") - 1,
-	[F_MESSAGE] = sizeof("message") - 1,
-	[F_SEND_TYPE] = sizeof("send_type") - 1,
-	[F_DELIVERED] = sizeof("delivered") - 1,
+const ImportFieldName import_field_names[IMPORT_NFIELDS] = {
+	[F_ID] = FIELD_NAME("id"),
+	[F_TO_NUMBER] = FIELD_NAME("to_number"),
+	[F_TIMESTAMP] = FIELD_NAME("timestamp"),
+	[F_LIST_ID] = FIELD_NAME("list_id"),
+	[F_LIST_NUMBER] = FIELD_NAME("list_number"),
+	[F_CREATIVE_ID] = FIELD_NAME("creative_id"),
+	[F_LENGTH] = FIELD_NAME("length"),
+	[F_MESSAGE] = FIELD_NAME("message"),
+	[F_SEND_TYPE] = FIELD_NAME("send_type"),
+	[F_DELIVERED] = FIELD_NAME("delivered"),
 };
 
 /* The contract's code of each failure. */
@@ -290,7 +279,7 @@ check_present(ImportBatch *batch, ImportRecord *rec, ImportFieldId field,
 			  ImportOutcome outcome)
 {
 	const ImportField *f = &rec->fields[field];
-	const char *name = import_field_names[field];
+	const char *name = import_field_names[field].name;
 
 	if (field_present(f))
 		return true;
@@ -308,7 +297,7 @@ static bool
 check_phone(ImportBatch *batch, ImportRecord *rec, ImportFieldId field)
 {
 	const ImportField *f = &rec->fields[field];
-	const char *name = import_field_names[field];
+	const char *name = import_field_names[field].name;
 	char		why[160];
 
 	if (f->kind != FIELD_STRING)
@@ -412,7 +401,7 @@ check_integer(ImportBatch *batch, ImportRecord *rec, ImportFieldId field,
 		return true;
 	import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 				"%s must be an integer from " INT64_FORMAT " to " INT64_FORMAT "; it is %s.",
-				import_field_names[field], min, max, field_value_text(f));
+				import_field_names[field].name, min, max, field_value_text(f));
 	return false;
 }
 
@@ -422,7 +411,7 @@ check_string(ImportBatch *batch, ImportRecord *rec, ImportFieldId field,
 			 int min_chars, int max_chars)
 {
 	const ImportField *f = &rec->fields[field];
-	const char *name = import_field_names[field];
+	const char *name = import_field_names[field].name;
 	int			chars;
 
 	if (!import_field_given(f))

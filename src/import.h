@@ -64,8 +64,14 @@ typedef enum ImportFieldId
 	IMPORT_NFIELDS
 } ImportFieldId;
 
-extern const char *const import_field_names[IMPORT_NFIELDS];
-extern const int import_field_name_lengths[IMPORT_NFIELDS];
+/* A field's name in a record, with its length. */
+typedef struct ImportFieldName
+{
+	const char *name;
+	int			len;
+} ImportFieldName;
+
+extern const ImportFieldName import_field_names[IMPORT_NFIELDS];
 
 /* Where a record ended; the failures are the contract's codes. */
 typedef enum ImportOutcome

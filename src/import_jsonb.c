@@ -79,8 +79,8 @@ read_record(const JsonbValue *element, ImportRecord *rec)
 	{
 		JsonbValue	value;
 
-		if (getKeyJsonValueFromContainer(object, import_field_names[f],
-										 import_field_name_lengths[f], &value) != NULL)
+		if (getKeyJsonValueFromContainer(object, import_field_names[f].name,
+										 import_field_names[f].len, &value) != NULL)
 			read_field(&value, &rec->fields[f]);
 	}
 }
