@@ -557,13 +557,15 @@ import_write(ImportBatch *batch)
 		}
 	group[ngroups] = nsorted;
 
+	/* The lock an INSERT takes, before the probe reads the table. */
+	rel = table_open(trackly_relation_oid("sends"), RowExclusiveLock);
+
 	/* Ids stored before are duplicates, with every record that has them. */
 	stored = probe_stored_ids(batch, firsts, ngroups);
 	for (g = 0; g < ngroups; g++)
 		for (i = group[g]; stored[g] && i < group[g + 1]; i++)
 			sorted[i]->outcome = OUTCOME_DUPLICATE;
 
-	rel = table_open(trackly_relation_oid("sends"), RowExclusiveLock);
 	if (sends_accepts_every_valid_row(rel))
 	{
 		/* Nothing can be refused: the first record of each new id is written. */
