@@ -763,9 +763,8 @@ import_record_audit(ImportBatch *batch)
 	}
 	trackly_prepare(&errors_plan,
 					"INSERT INTO trackly.import_errors (account_id, import_id, index, id, code, error)"
-					" SELECT $1, $2, u.index, u.id, u.code, u.error"
-					" FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4),"
-					"      pg_catalog.unnest($5), pg_catalog.unnest($6)) AS u(index, id, code, error)",
+					" SELECT $1, $2, pg_catalog.unnest($3), pg_catalog.unnest($4),"
+					" pg_catalog.unnest($5), pg_catalog.unnest($6)",
 					6, (Oid[]) {INT8OID, INT8OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
 	params[2] = import_make_array(indexes, NULL, n, INT4OID);
 	params[3] = import_make_array(ids, ids_null, n, TEXTOID);
