@@ -3,7 +3,7 @@
 
     /usr/bin/python3 test/bench/import_bench.py [--records 200000] [--rounds 5]
         [--memory-calls 3000] [--only a,b,c,d,e] [--ways import,copy,sql,parse,upsert,literal,send,json]
-        [--profile import,copy,sql] [--fresh-db]
+        [--profile import,copy,sql] [--keep-db]
 
 Loads the same generated send records several ways into tables of the same
 shape and indexes, from one Python client (psycopg 3, over the cluster's Unix
@@ -872,7 +872,9 @@ def main():
     parser.add_argument("--profile-data", choices=("fresh", "mixed"), default="fresh",
                         help="profile the load of the valid records (default) or of the 10 %%-failing ones")
     parser.add_argument("--db", default=benchlib.DEFAULT_DB, help="database (default trackly_bench)")
-    parser.add_argument("--fresh-db", action="store_true", help="drop and recreate the database first")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="reuse the database as it is; by default it is dropped and recreated, so that "
+                             "the extension's tables are those of the installed version")
     parser.add_argument("--seed", type=int, default=20251115, help="seed of the generated records")
     args = parser.parse_args()
     args.only = args.only.split(",")
@@ -883,7 +885,7 @@ def main():
         parser.error("unknown way %s; the ways are %s" % (", ".join(unknown), ", ".join(known)))
     ways = [known[k] for k in args.ways.split(",") if k]
 
-    conn = benchlib.ensure_database(args.db, fresh=args.fresh_db)
+    conn = benchlib.ensure_database(args.db, fresh=not args.keep_db)
     facts = benchlib.machine_facts(conn)
     library = benchlib.library_fingerprint()
     account_id = setup_account(conn)
