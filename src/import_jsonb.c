@@ -61,13 +61,65 @@ read_field(const JsonbValue *v, ImportField *field)
 	}
 }
 
-/* Fills rec from one element of the records array. */
+/* The field a record key names, or -1 for a key the import ignores. */
+static int
+field_of_key(const char *key, int len)
+{
+	int			f;
+
+	for (f = 0; f < IMPORT_NFIELDS; f++)
+		if (import_field_names[f].len == len &&
+			memcmp(import_field_names[f].name, key, len) == 0)
+			return f;
+	return -1;
+}
+
+/*
+ * Fills field from the value at [start, end) of an object's data area, read
+ * as jsonb_util.c's fillJsonbValue reads it (numbers and containers start at
+ * the next int-aligned offset).
+ */
+static void
+read_entry(JEntry entry, const char *base, uint32 start, uint32 end, ImportField *field)
+{
+	if (JBE_ISSTRING(entry))
+	{
+		field->kind = FIELD_STRING;
+		field->str = base + start;
+		field->len = end - start;
+	}
+	else if (JBE_ISNUMERIC(entry))
+	{
+		field->kind = FIELD_NUMBER;
+		field->num = (Numeric) (base + INTALIGN(start));
+	}
+	else if (JBE_ISBOOL(entry))
+	{
+		field->kind = FIELD_BOOL;
+		field->boolean = JBE_ISBOOL_TRUE(entry);
+	}
+	else if (JBE_ISNULL(entry))
+		field->kind = FIELD_NULL;
+	else
+		field->kind = JsonContainerIsArray((JsonbContainer *) (base + INTALIGN(start)))
+			? FIELD_ARRAY : FIELD_OBJECT;
+}
+
+/*
+ * Fills rec from one element of the records array.  An object's keys come
+ * first in its container, then its values, in the same order: one walk over
+ * the keys finds the fields the import knows, one over the values reads them.
+ */
 static void
 read_record(const JsonbValue *element, ImportRecord *rec)
 {
 	ImportField whole = {0};
 	JsonbContainer *object;
-	int			f;
+	int			field_at[64];
+	int			count;
+	const char *base;
+	uint32		offset = 0;
+	int			i;
 
 	read_field(element, &whole);
 	rec->kind = whole.kind;
@@ -75,13 +127,37 @@ read_record(const JsonbValue *element, ImportRecord *rec)
 		return;
 
 	object = element->val.binary.data;
-	for (f = 0; f < IMPORT_NFIELDS; f++)
+	count = JsonContainerSize(object);
+	if (count > (int) lengthof(field_at))
 	{
-		JsonbValue	value;
+		/* A record with this many keys is rare: look each field up instead. */
+		for (i = 0; i < IMPORT_NFIELDS; i++)
+		{
+			JsonbValue	value;
 
-		if (getKeyJsonValueFromContainer(object, import_field_names[f].name,
-										 import_field_names[f].len, &value) != NULL)
-			read_field(&value, &rec->fields[f]);
+			if (getKeyJsonValueFromContainer(object, import_field_names[i].name,
+											 import_field_names[i].len, &value) != NULL)
+				read_field(&value, &rec->fields[i]);
+		}
+		return;
+	}
+
+	base = (const char *) (object->children + 2 * count);
+	for (i = 0; i < count; i++)
+	{
+		uint32		start = offset;
+
+		JBE_ADVANCE_OFFSET(offset, object->children[i]);
+		field_at[i] = field_of_key(base + start, offset - start);
+	}
+	for (i = 0; i < count; i++)
+	{
+		JEntry		entry = object->children[count + i];
+		uint32		start = offset;
+
+		JBE_ADVANCE_OFFSET(offset, entry);
+		if (field_at[i] >= 0)
+			read_entry(entry, base, start, offset, &rec->fields[field_at[i]]);
 	}
 }
 
