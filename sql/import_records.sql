@@ -105,7 +105,12 @@ SELECT import(
 	'{"id": 9223372036854775807, "creative_id": 9223372036854775807, "list_id": 7, ' || :'ok' || '}, ' ||
 	'{"id": "' || repeat('é', 255) || '", "message": "' || repeat('é', 10000) || '", ' ||
 	' "send_type": "' || repeat('ü', 64) || '", "length": 2147483647, ' || :'ok' || '}, ' ||
-	'{"id": " ", "message": "", "length": 0, "to_number": "+442071838750", "timestamp": "2025-11-15 14:30"}'
+	'{"id": " ", "message": "", "length": 0, "to_number": "+442071838750", "timestamp": "2025-11-15 14:30"}, ' ||
+	-- a record with a hundred keys besides its fields
+	(SELECT jsonb_object_agg('extra_' || g, g)
+			|| '{"id": "many_keys", "to_number": "+12025559876", "timestamp": "2025-11-15T14:30:00Z",
+				 "message": "found among many", "length": 7, "delivered": true}'
+	   FROM generate_series(1, 100) g)::text
 ) - 'import_id' AS response;
 SELECT cut(id) AS id, list_id, to_number, cut(message) AS message, char_length(message) AS message_chars,
 	   creative_id, cut(send_type) AS send_type, delivered, length, sent_at, imported
