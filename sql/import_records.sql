@@ -1,4 +1,4 @@
--- Per-record rules, in the contract's order (first failure wins), and what a
+-- Per-record rules, in their documented order (first failure wins), and what a
 -- stored record holds.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS trackly_history CASCADE;

@@ -86,7 +86,7 @@ SELECT set_config('request.headers', 'not json', true) IS NOT NULL AS headers_se
 SELECT * FROM answer(:'one');
 ROLLBACK;
 
--- The body, in the contract's order: invalid_body, missing_records, too_many_records.
+-- The body, in the documented order: invalid_body, missing_records, too_many_records.
 SELECT * FROM answer(NULL::jsonb);
 SELECT * FROM answer('[{"records": []}]');
 SELECT * FROM answer('[]');

@@ -2,7 +2,7 @@
  * e164.c
  *		E.164 phone number validation: "+", an assigned country calling code
  *		and a national significant number of a possible length, at most 15
- *		digits in all (see e164.h and CONTRACT.md section 3).
+ *		digits in all (see e164.h and the README's reference).
  *
  * Pure C with no PostgreSQL headers, no allocation and no locale: the
  * import, the SQL-callable validators, the unit tests and the fuzzer all

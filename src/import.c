@@ -49,7 +49,7 @@ const ImportFieldName import_field_names[IMPORT_NFIELDS] = {
 	[F_DELIVERED] = FIELD_NAME("delivered"),
 };
 
-/* The contract's code of each failure. */
+/* The response's code of each failure. */
 static const char *const outcome_codes[] = {
 	[OUTCOME_INVALID_RECORD] = "invalid_record",
 	[OUTCOME_MISSING_ID] = "missing_id",

@@ -5,7 +5,7 @@
  *		answer it.
  *
  * A front end (the jsonb body of import_jsonb.c; a staging table later) only
- * fills each record's index, kind and fields; every rule of the contract
+ * fills each record's index, kind and fields; every rule of the import
  * lives in the stages (import.c, import_write.c), which never see where a
  * record came from.
  */
@@ -73,7 +73,7 @@ typedef struct ImportFieldName
 
 extern const ImportFieldName import_field_names[IMPORT_NFIELDS];
 
-/* Where a record ended; the failures are the contract's codes. */
+/* Where a record ended; the failures are the response's codes. */
 typedef enum ImportOutcome
 {
 	OUTCOME_PENDING = 0,		/* passed every rule so far */

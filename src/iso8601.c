@@ -3,7 +3,7 @@
  *		Strict ISO 8601 date-time parsing for the import's timestamp field and
  *		the SQL validators, in pure C (no PostgreSQL headers).
  *
- * The grammar is in iso8601.h and in section 4 of the contract.
+ * The grammar is in iso8601.h and in the README's reference.
  * iso8601_parse reads the string once, left to right, never looks at s[len]
  * or beyond (no NUL needed), allocates nothing and calls no libc, time or
  * locale function: a typical "2025-11-15T14:30:00Z" costs about 20 ns.

@@ -32,7 +32,7 @@
 #include "e164.h"
 #include "iso8601.h"
 
-/* Targets of the contract ("tens of nanoseconds"), reported against. */
+/* Targets ("tens of nanoseconds"), reported against. */
 #define E164_TARGET_NS 50.0
 #define ISO8601_TARGET_NS 100.0
 

@@ -16,7 +16,7 @@ socket), one transaction per request of 1,000 records:
           by the client (list_number resolved to list_id, timestamps as
           timestamptz text, invalid records left out), 1,000 rows per COPY,
           into bench.copy_sends (LIKE trackly.sends INCLUDING ALL): the floor.
-  sql     SELECT bench.sql_import_sends($1::jsonb, $2), the same contract
+  sql     SELECT bench.sql_import_sends($1::jsonb, $2), the same import
           written in plain SQL (sql_import_sends.sql), into bench.sql_sends
           and its own audit tables; same bound bodies as the import.
 
@@ -256,7 +256,7 @@ class Way:
     title = ""  # column title
     tables = ()  # its tables, truncated by reset
     skips = ()  # scenarios it does not run
-    reference = False  # a diagnostic floor, not an implementation of the contract
+    reference = False  # a diagnostic floor, not an implementation of the import
 
     def setup(self, conn, account_id):
         """Creates what the way needs (once per run of the benchmark)."""

@@ -1,10 +1,10 @@
--- sql_import_sends.sql: the import contract written in plain SQL, for the
+-- sql_import_sends.sql: the import written in plain SQL, for the
 -- import benchmark only (never shipped).
 --
 -- bench.sql_import_sends(body jsonb, account_id bigint) returns jsonb is what a
 -- skilled SQL developer would write without a C extension: request-level checks
 -- in PL/pgSQL, then a single statement that unpacks the records with
--- jsonb_array_elements, classifies each one into the contract's codes (regexes
+-- jsonb_array_elements, classifies each one into the response's codes (regexes
 -- for E.164 and ISO 8601 plus range checks, JSON type checks), resolves lists by
 -- join, inserts the first record of each new id with one INSERT ... SELECT ...
 -- ON CONFLICT DO NOTHING in ascending id order, writes the audit rows and builds
@@ -165,7 +165,7 @@ BEGIN
 		  LEFT JOIN trackly.lists by_number
 				 ON by_number.account_id = account AND by_number.phone_number = v.s_list_number
 	), judged AS (
-		-- Rules 1 to 8 in the contract's order: the first failure wins.
+		-- Rules 1 to 8 in the documented order: the first failure wins.
 		SELECT r.*,
 			   CASE
 				WHEN t IS DISTINCT FROM 'object' THEN 'invalid_record'
@@ -253,4 +253,4 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION bench.sql_import_sends(jsonb, bigint) IS
-	'the import contract in plain SQL, for the benchmark: same response, its own tables';
+	'the import in plain SQL, for the benchmark: same response, its own tables';

@@ -7,7 +7,7 @@ e164_diff.py
     /usr/bin/python3 test/diff/e164_diff.py .run/build/validate      (make difftest)
 
 Every case goes through one run of "validate e164" and its answer line is
-compared with what the rule of CONTRACT.md section 3 says, computed here
+compared with what the rule (README, E.164 numbers) says, computed here
 straight from the metadata; numbers that libphonenumber's parser keeps as
 they are must moreover get the verdict libphonenumber gives them
 (is_possible_number_with_reason(n) == IS_POSSIBLE).
@@ -51,7 +51,7 @@ LENGTHS = {cc: national_lengths(cc) for cc in CODES}
 
 
 def expected_by_rule(text):
-    """The validator's answer line for a string, from the contract's rule."""
+    """The validator's answer line for a string, from the rule."""
     if text == b"":
         return "EMPTY"
     if not text.startswith(b"+"):

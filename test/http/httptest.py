@@ -153,7 +153,7 @@ def parse_json(text):
 
 def failure_problems(body, code):
     """What is wrong with body as a request-level failure with this code
-    (contract 2.3): all counts 0, one error with null index and id, a null
+    (README, Codes): all counts 0, one error with null index and id, a null
     import_id.  An empty list when nothing is."""
     problems = []
     if not isinstance(body, dict):

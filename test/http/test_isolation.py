@@ -3,8 +3,8 @@
 In the database: the authenticator is a bare LOGIN NOINHERIT role that can
 only become the anonymous role; the anonymous role holds no privilege on any
 table or sequence and can execute no function of the extension's schemas but
-trackly_import_sends(jsonb) and the validators (executable by PUBLIC, contract
-section 5), and every attempt to read a table or call an admin function as it
+trackly_import_sends(jsonb) and the validators (executable by PUBLIC, README
+Functions), and every attempt to read a table or call an admin function as it
 fails.  Through PostgREST itself: no table, no admin function, no other
 schema, no OpenAPI description.  Through nginx: nothing but the two import
 paths, however the path is written.

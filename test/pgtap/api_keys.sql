@@ -1,4 +1,4 @@
--- api_keys.sql: API keys (contract sections 1 and 2.1).
+-- api_keys.sql: API keys (README, Functions and Decisions).
 -- Their shape and randomness, that only their sha256 is stored, listing and
 -- revoking them, the errors of the helpers (which never show a key), and
 -- how the one-argument import finds and checks the key: request.headers'

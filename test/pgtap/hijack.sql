@@ -1,5 +1,5 @@
 -- hijack.sql: objects a caller creates cannot hijack a SECURITY DEFINER
--- function (contract section 6: SET search_path = pg_catalog, pg_temp and
+-- function (README, Functions: SET search_path = pg_catalog, pg_temp and
 -- schema-qualified references).
 --
 -- An unprivileged role with CREATE on public, holding trackly_admin and

@@ -1,4 +1,4 @@
--- import_invariants.sql: the invariants of contract section 2.2, checked on
+-- import_invariants.sql: the invariants of the response (README), checked on
 -- 30 generated requests (setseed, generate_series) of 1 to 1,000 records
 -- mixing valid records of every shape, every kind of invalid record,
 -- duplicates within a request and against stored rows, string and integer
@@ -394,7 +394,7 @@ SELECT is_empty($$SELECT p.r, p.body - 'errors' FROM replay p
 					  OR (p.body->>'invalid_phones')::int <> (SELECT count(*) FROM expected e WHERE e.r = p.r AND e.code = 'invalid_phone')$$,
 				'a replay reports every valid record with a stored id as a duplicate, the others (refused) and the invalid ones as errors');
 
--- 10. Request-level failures record nothing (2.3).
+-- 10. Request-level failures record nothing.
 CREATE TEMP TABLE before_counts AS
 SELECT (SELECT count(*) FROM trackly.imports) AS imports, (SELECT count(*) FROM trackly.sends) AS sends,
 	   (SELECT count(*) FROM trackly.import_errors) AS errors;

@@ -1,4 +1,4 @@
--- lists.sql: trackly_create_list (contract section 1) and how the import
+-- lists.sql: trackly_create_list (README, Functions) and how the import
 -- resolves list_id / list_number within the account (rule 8).
 BEGIN;
 SELECT plan(49);

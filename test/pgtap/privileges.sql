@@ -1,4 +1,4 @@
--- privileges.sql: contract section 6.
+-- privileges.sql: the README's Roles and privileges.
 -- PUBLIC runs only the three validators; trackly_api runs only the API form of
 -- the import and touches no table; trackly_admin runs everything else and
 -- reads every table; every SECURITY DEFINER function pins its search_path;
@@ -48,9 +48,9 @@ INSERT INTO expected_function VALUES
 -- A role with no grant at all: what it may do, PUBLIC may do.
 CREATE ROLE trackly_test_nobody NOLOGIN;
 
--- 1. The catalog holds what the contract names.
+-- 1. The catalog holds what the README names.
 SELECT set_has($$SELECT sig FROM ext_function$$, $$SELECT sig FROM expected_function$$,
-			   'the extension has every function the contract names');
+			   'the extension has every function the README names');
 SELECT set_eq($$SELECT sig FROM ext_function WHERE is_validator$$,
 			  $$SELECT sig FROM expected_function WHERE kind = 'validator'$$,
 			  'the validators are trackly_is_e164, trackly_is_iso8601 and trackly_iso8601');

@@ -1,4 +1,4 @@
--- tenancy.sql: accounts as tenants (contract sections 1 and 2.5).
+-- tenancy.sql: accounts as tenants (README, Tables and Concurrency).
 -- Every key of the tables that grow with traffic includes account_id (so
 -- they can be distributed by it), every table and sequence is dumped with
 -- the extension's data, and an import only ever sees and writes its own
@@ -6,7 +6,7 @@
 BEGIN;
 SELECT plan(31);
 
--- The tables that grow with traffic, as the contract names them.
+-- The tables that grow with traffic, as the README names them.
 CREATE TEMP TABLE traffic_table (rel regclass PRIMARY KEY);
 INSERT INTO traffic_table VALUES ('trackly.lists'), ('trackly.sends'), ('trackly.imports'), ('trackly.import_errors');
 
@@ -44,7 +44,7 @@ SELECT results_eq(
 	         ('trackly.imports', 'PRIMARY KEY (account_id, id)'),
 	         ('trackly.lists', 'PRIMARY KEY (account_id, id)'),
 	         ('trackly.sends', 'PRIMARY KEY (account_id, id)')$$,
-	'the primary keys are those of the contract''s table');
+	'the primary keys are those of the README''s table');
 
 -- 2. pg_dump keeps every table and sequence.
 CREATE TEMP VIEW dumped AS
@@ -163,7 +163,7 @@ SELECT results_eq(
 	$$VALUES (pg_temp.v('a'), 3::bigint), (pg_temp.v('b'), 3::bigint)$$,
 	'each account holds exactly its own sends');
 
--- The two-argument form with no such account (2.1): 404, nothing recorded, checked before the body.
+-- The two-argument form with no such account: 404, nothing recorded, checked before the body.
 CREATE TEMP TABLE counts_before AS
 SELECT (SELECT count(*) FROM trackly.imports) AS imports, (SELECT count(*) FROM trackly.sends) AS sends;
 CREATE TEMP TABLE no_account (label text PRIMARY KEY, body jsonb, status text);

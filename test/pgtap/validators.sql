@@ -1,4 +1,4 @@
--- validators.sql: the SQL-callable validators of contract section 5.
+-- validators.sql: the SQL-callable validators (README, Functions).
 -- trackly_is_e164(text), trackly_is_iso8601(text), trackly_iso8601(text):
 -- IMMUTABLE STRICT PARALLEL SAFE, executable by everyone, usable in CHECK
 -- constraints, domains, generated columns and indexes; trackly_iso8601 raises
@@ -73,7 +73,7 @@ SELECT results_eq(
 	         ('+1415555123', false), ('+999123456', false), ('', false),
 	         (' +14155551234', false), ('+14155551234 ', false), ('+1 415 555 1234', false),
 	         ('+１4155551234', false), ('+1234567890123456', false)$$,
-	'trackly_is_e164: E.164 as the contract defines it (no national prefix, no spaces, ASCII only)');
+	'trackly_is_e164: E.164 as the README defines it (no national prefix, no spaces, ASCII only)');
 
 SELECT results_eq(
 	$$SELECT v, trackly_is_iso8601(v) FROM unnest(ARRAY[
@@ -91,7 +91,7 @@ SELECT results_eq(
 	         ('2025-11-15T23:59:60Z', false), (' 2025-11-15T14:30:00Z', false),
 	         ('2025-11-15T14:30:00Z ', false), ('1731680000', false),
 	         ('0000-01-01T00:00Z', false), ('2025-11-15T14:30:00+24:00', false)$$,
-	'trackly_is_iso8601: the contract''s ISO 8601, not PostgreSQL''s lenient input');
+	'trackly_is_iso8601: the README''s ISO 8601, not PostgreSQL''s lenient input');
 
 SELECT results_eq(
 	$$SELECT trackly_iso8601(v) FROM unnest(ARRAY[
