@@ -360,8 +360,10 @@ class ParseWay(Way):
     skips = ("replay", "mixed", "disjoint", "overlap")
     reference = True
 
+    query = "SELECT jsonb_typeof(%s::jsonb)"
+
     def send(self, cur, request, outcome):
-        cur.execute("SELECT jsonb_typeof(%s::jsonb)", (request.body,))
+        cur.execute(self.query, (request.body,))
         cur.fetchone()
 
 
@@ -369,20 +371,14 @@ class SendWay(ParseWay):
     """Reference: only sends the body as a bound text parameter (not parsed as JSON)."""
     key = "send"
     title = "send only"
-
-    def send(self, cur, request, outcome):
-        cur.execute("SELECT length(%s)", (request.body,))
-        cur.fetchone()
+    query = "SELECT length(%s)"
 
 
 class JsonWay(ParseWay):
     """Reference: sends the body and checks it as json (json_in validates, builds nothing)."""
     key = "json"
     title = "parse as json"
-
-    def send(self, cur, request, outcome):
-        cur.execute("SELECT json_typeof(%s::json)", (request.body,))
-        cur.fetchone()
+    query = "SELECT json_typeof(%s::json)"
 
 
 class UpsertWay(Way):
