@@ -13,7 +13,8 @@ PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 
 REGRESS        = validators import_example import_request import_records \
                  import_duplicates import_save_error upgrade
-ISOLATION      = import_concurrency import_concurrency_checked
+ISOLATION      = import_concurrency import_concurrency_checked \
+                 import_converge import_converge_checked
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config

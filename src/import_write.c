@@ -3,25 +3,65 @@
  *		Stage 3 of an import: duplicates, then the write (rule 9).
  *
  * The records that passed rules 1 to 8 are sorted by id, bytewise as
- * trackly.sends.id (COLLATE "C") sorts, so every import writes rows in
- * ascending id order and two imports never wait on each other in a circle.
- * The first record of each id in the request is its candidate; the others
- * are duplicates.  One query finds the candidates whose id is stored already:
- * duplicates too, whatever the rest of the record says.
+ * trackly.sends.id (COLLATE "C") sorts.  The first record of each id in the
+ * request is its candidate; the others are duplicates.  One query finds the
+ * candidates whose id is stored already: duplicates too, whatever the rest
+ * of the record says.
  *
  * While trackly.sends has only what this extension gave it, no valid record
  * can be refused, and the rest is written the way COPY writes: heap tuples
  * in batches (table_multi_insert), then their index entries, the unique one
- * checked without waiting or raising (UNIQUE_CHECK_PARTIAL).  From the first
- * id a concurrent import holds, the rows are taken back and written by
- * INSERT ... ON CONFLICT DO NOTHING, which waits for that import and skips
- * the ids it commits.  No subtransaction, no statement per record.
+ * checked without waiting (UNIQUE_CHECK_PARTIAL).  That bulk write runs in a
+ * subtransaction.  When an id turns out to be held by another transaction
+ * (written since the probe, committed or not), the subtransaction is rolled
+ * back and every candidate is written by INSERT ... ON CONFLICT DO NOTHING,
+ * which waits for the other transaction and skips the ids it commits.
  *
  * Once a user has added a CHECK, a trigger, a rule, an index or a column,
  * rows may be refused.  Then INSERT ... ON CONFLICT DO NOTHING runs in a
  * subtransaction; when it fails with an error of the row (classes 22, 23 and
- * P0001), the batch is halved until the refused records are found
- * (save_error) and the rest is stored.  Any other error propagates.
+ * P0001), the candidates are halved until the refused record is found
+ * (save_error); the next record with its id takes its place at once, and
+ * the rest is stored.  Any other error propagates.
+ *
+ * Why concurrent imports cannot deadlock
+ * --------------------------------------
+ * Let each import run in a transaction of its own, under READ COMMITTED.
+ * An import waits for another transaction at one place only: when INSERT ...
+ * ON CONFLICT DO NOTHING, before inserting id x, finds an index entry for x
+ * whose inserter is still running (PostgreSQL's speculative insertion waits
+ * nowhere else).  Call an entry "held" by T when T's transaction is running
+ * and another transaction's unique check would wait for T on meeting it.
+ *
+ * (1) When an import T waits at id x, every id T holds is below x.
+ *     T writes its candidates in ascending order: the bulk write, the
+ *     INSERT over the sorted arrays (its rows are inserted in array order),
+ *     the halves of the isolating write, low half first, and a refused
+ *     record's successor, which has the same id and is tried before any
+ *     higher id.  What T inserted and then gave up is held by nobody:
+ *     - an entry the bulk write inserted and reported as a conflict belongs
+ *       to a subtransaction that is rolled back before T waits for anything,
+ *       and the tuple of an aborted subtransaction is dead to every unique
+ *       check at once (TransactionIdIsInProgress is false for it);
+ *     - the same holds for a half of the isolating write that was refused;
+ *     - a speculative tuple whose insertion met a conflict is super-deleted
+ *       by PostgreSQL (heap_abort_speculative) before it waits.
+ *     So when T waits at x it holds only entries of ids it wrote before x in
+ *     ascending order, below x.  (0.2.0 broke exactly this: the bulk write
+ *     deleted the tuple of its conflicting entry with an ordinary delete, and
+ *     to others' unique checks a tuple whose inserter still runs is "being
+ *     inserted" whatever its xmax says, so T held x while it waited at x.)
+ * (2) If T waits for U at x, U holds x, so by (1) U, if it waits at all,
+ *     waits at an id above x.  The bulk write itself never waits
+ *     (UNIQUE_CHECK_PARTIAL reports a conflict instead of waiting), and
+ *     neither do the probe, the list lookups, the imports row (its id is
+ *     new) or the import_errors rows (their key holds the new import id).
+ * Along any chain of waits the ids rise strictly, so no chain closes into a
+ * circle: no deadlock, for any number of imports, any account, any order of
+ * ids in a request.  What this does not cover: several imports in one
+ * transaction (the ids of the earlier ones are held while a later one waits,
+ * in any order) and user triggers that touch other rows (they take whatever
+ * locks they take).
  */
 #include "postgres.h"
 
@@ -37,7 +77,6 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "import.h"
@@ -323,95 +362,143 @@ probe_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 }
 
 /*
- * Writes the n records (sorted by id, none of them stored before) as COPY
- * writes rows, into rel, which accepts every valid row; returns how many rows
- * it added.
- *
- * Index entries go in ascending id order and never wait.  At the first id
- * that another transaction holds (written since the probe, committed or
- * not), the bulk write stops: its heap tuples from that record on are
- * deleted again, and those records go through INSERT ... ON CONFLICT DO
- * NOTHING, which waits for the other transaction and skips the ids it
- * commits.  So an import only ever waits for an id greater than every id it
- * holds, and two imports cannot wait for each other.
+ * Runs body(arg) in a subtransaction.  The subtransaction is kept when body
+ * returns true and rolled back when it returns false (*kept tells which).
+ * An error rolls it back too and is returned, copied, in the caller's memory
+ * context; NULL when there was none.
  */
-static uint64
-write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
+static ErrorData *
+run_in_subtransaction(bool (*body) (void *arg), void *arg, bool *kept)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile error = NULL;
+	volatile bool keep = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		keep = body(arg);
+		if (keep)
+			ReleaseCurrentSubTransaction();
+		else
+			RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		keep = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	if (kept)
+		*kept = keep;
+	return error;
+}
+
+/* What a bulk write takes: n records, sorted by id, none stored before. */
+typedef struct BulkWrite
+{
+	ImportBatch *batch;
+	Relation	rel;
+	ImportRecord **recs;
+	int			n;
+} BulkWrite;
+
+/*
+ * Writes every record of a BulkWrite as COPY writes rows, into a relation
+ * that accepts every valid row; false, with nothing undone yet, as soon as
+ * an index entry meets an id another transaction holds.  Never waits.
+ */
+static bool
+write_bulk_rows(void *arg)
+{
+	BulkWrite  *w = (BulkWrite *) arg;
 	EState	   *estate = CreateExecutorState();
 	ResultRelInfo *result_rel = makeNode(ResultRelInfo);
 	CommandId	cid = GetCurrentCommandId(true);
-	int			nslots = Min(n, BULK_MAX_ROWS);
+	int			nslots = Min(w->n, BULK_MAX_ROWS);
 	TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * nslots);
 	MemoryContext chunk_cxt = AllocSetContextCreate(CurrentMemoryContext,
 													"trackly bulk write",
 													ALLOCSET_DEFAULT_SIZES);
 	TupleDesc	desc;
+	bool		conflict = false;
 	int			done = 0;
-	int			nchunk = 0;
-	int			stop = -1;
-	uint64		added;
 	int			i;
 
-	InitResultRelInfo(result_rel, rel, 1, NULL, 0);
+	InitResultRelInfo(result_rel, w->rel, 1, NULL, 0);
 	ExecOpenIndices(result_rel, false);
 	/* Slots over a private copy of the descriptor: nothing for the resource owner to track. */
-	desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	desc = CreateTupleDescCopy(RelationGetDescr(w->rel));
 	for (i = 0; i < nslots; i++)
 		slots[i] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 
-	while (done < n && stop < 0)
+	while (done < w->n && !conflict)
 	{
 		MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
+		int			nchunk = 0;
 		int			bytes = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		nchunk = 0;
-		while (done + nchunk < n && nchunk < nslots && bytes < BULK_MAX_BYTES)
+		while (done + nchunk < w->n && nchunk < nslots && bytes < BULK_MAX_BYTES)
 		{
 			TupleTableSlot *slot = slots[nchunk];
 
 			ExecClearTuple(slot);
-			bytes += record_row(batch, recs[done + nchunk], slot->tts_values, slot->tts_isnull);
+			bytes += record_row(w->batch, w->recs[done + nchunk],
+								slot->tts_values, slot->tts_isnull);
 			ExecStoreVirtualTuple(slot);
 			nchunk++;
 		}
-		table_multi_insert(rel, slots, nchunk, cid, 0, NULL);
+		table_multi_insert(w->rel, slots, nchunk, cid, 0, NULL);
 
-		for (i = 0; i < nchunk && stop < 0; i++)
+		for (i = 0; i < nchunk && !conflict; i++)
 		{
-			bool		conflict = false;
-
 			list_free(ExecInsertIndexTuples(result_rel, slots[i], estate,
 											false, true, &conflict, NIL));
 			ResetPerTupleExprContext(estate);
-			if (conflict)
-				stop = i;
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(chunk_cxt);
-		if (stop < 0)
-			done += nchunk;
+		done += nchunk;
 	}
 
-	if (stop >= 0)
-	{
-		/* Take back this chunk's tuples from the conflict on. */
-		CommandCounterIncrement();
-		for (i = stop; i < nchunk; i++)
-			simple_table_tuple_delete(rel, &slots[i]->tts_tid, GetActiveSnapshot());
-		done += stop;
-	}
 	for (i = 0; i < nslots; i++)
 		ExecDropSingleTupleTableSlot(slots[i]);
 	ExecCloseIndices(result_rel);
 	FreeExecutorState(estate);
 	MemoryContextDelete(chunk_cxt);
+	return !conflict;
+}
 
-	added = done;
-	if (done < n)
-		added += insert_sends(batch, recs + done, n - done);
-	return added;
+/*
+ * Writes the n records (sorted by id, none of them stored before) into rel,
+ * which accepts every valid row; returns how many rows it added.  The bulk
+ * write runs in a subtransaction; if another transaction holds one of the
+ * ids, the subtransaction is rolled back, so that nobody is left waiting
+ * for an entry this import gave up, and INSERT ... ON CONFLICT DO NOTHING
+ * writes the records instead, waiting where it must (see the top of this
+ * file for why that cannot deadlock).
+ */
+static uint64
+write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
+{
+	BulkWrite	w = {.batch = batch, .rel = rel, .recs = recs, .n = n};
+	ErrorData  *error;
+	bool		kept;
+
+	error = run_in_subtransaction(write_bulk_rows, &w, &kept);
+	if (error != NULL)
+		ReThrowError(error);
+	if (kept)
+		return n;
+	return insert_sends(batch, recs, n);
 }
 
 /* Is an error one that belongs to the row being written (rule 9)? */
@@ -424,105 +511,126 @@ error_belongs_to_row(int sqlerrcode)
 }
 
 /*
- * Inserts the n records in a subtransaction.  When the database refuses one
- * of them, halves the batch and tries each half, down to single records,
- * which fail with save_error; any other error propagates.
+ * The candidates of an isolating write: the records that passed the probe,
+ * sorted by id, in groups of one id (sorted[group[g]] .. sorted[group[g + 1]
+ * - 1]), and, for each group, the record now tried (next[g]; group[g + 1]
+ * once every record of the group has been refused).
  */
-static void
-insert_isolating(ImportBatch *batch, ImportRecord **recs, int n)
+typedef struct IsolatingWrite
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile uint64 inserted = 0;
-	ErrorData  *volatile error = NULL;
-	int			i;
+	ImportBatch *batch;
+	ImportRecord **sorted;
+	int		   *group;
+	int		   *next;
+	ImportRecord **recs;		/* room for one record per group */
+	int			n;				/* records in recs */
+	uint64		inserted;
+} IsolatingWrite;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		inserted = insert_sends(batch, recs, n);
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
+/* Inserts the records in w->recs; an error propagates. */
+static bool
+insert_isolating_rows(void *arg)
+{
+	IsolatingWrite *w = (IsolatingWrite *) arg;
 
-	if (error == NULL)
-	{
-		batch->success_count += (int) inserted;
-		for (i = 0; i < n; i++)
-			recs[i]->outcome = OUTCOME_STORED_OR_DUPLICATE;
-		return;
-	}
-	if (!error_belongs_to_row(error->sqlerrcode))
-		ReThrowError(error);
-	if (n == 1)
-		import_fail(batch, recs[0], OUTCOME_SAVE_ERROR,
-					"The database refused the record: %s.", error->message);
-	else
-	{
-		insert_isolating(batch, recs, n / 2);
-		insert_isolating(batch, recs + n / 2, n - n / 2);
-	}
-	FreeErrorData(error);
+	w->inserted = insert_sends(w->batch, w->recs, w->n);
+	return true;
 }
 
 /*
- * Writes the candidates (one record per id, sorted; the groups of records
- * sharing an id are sorted[group[g]] .. sorted[group[g + 1] - 1]) when rows
- * may be refused.  Each round writes the earliest untried record of every id
- * not yet written; a refused record leaves its id to the next record with
- * it.  Last, a refused record whose id another import stored meanwhile is a
- * duplicate after all.
+ * Writes the record now tried of each group from g0 to g1 - 1, in one
+ * subtransaction.  When the database refuses one of them, halves the groups
+ * and tries each half, low ids first; a single refused record fails with
+ * save_error and the next record with its id is tried at once, before any
+ * higher id, so that the ids this import holds stay below the one it may
+ * wait for.  Any other error propagates.
  */
 static void
-write_isolating(ImportBatch *batch, ImportRecord **sorted, int *group, int ngroups)
+insert_isolating(IsolatingWrite *w, int g0, int g1)
 {
-	ImportRecord **candidates = palloc(sizeof(ImportRecord *) * group[ngroups]);
-	bool	   *stored;
-	int			ncandidates;
+	ErrorData  *error;
 	int			g;
 	int			i;
 
 	for (;;)
 	{
-		ncandidates = 0;
-		for (g = 0; g < ngroups; g++)
-		{
-			for (i = group[g]; i < group[g + 1]; i++)
-			{
-				if (sorted[i]->outcome == OUTCOME_PENDING)
-				{
-					candidates[ncandidates++] = sorted[i];
-					break;
-				}
-				if (sorted[i]->outcome != OUTCOME_SAVE_ERROR)
-					break;
-			}
-		}
-		if (ncandidates == 0)
-			break;
-		insert_isolating(batch, candidates, ncandidates);
-	}
+		w->n = 0;
+		for (g = g0; g < g1; g++)
+			if (w->next[g] < w->group[g + 1])
+				w->recs[w->n++] = w->sorted[w->next[g]];
+		if (w->n == 0)
+			return;
 
-	ncandidates = 0;
+		error = run_in_subtransaction(insert_isolating_rows, w, NULL);
+		if (error == NULL)
+		{
+			w->batch->success_count += (int) w->inserted;
+			for (i = 0; i < w->n; i++)
+				w->recs[i]->outcome = OUTCOME_STORED_OR_DUPLICATE;
+			return;
+		}
+		if (!error_belongs_to_row(error->sqlerrcode))
+			ReThrowError(error);
+		if (w->n > 1)
+		{
+			int			mid;
+
+			/* Split the groups that still have a record to try in halves. */
+			for (g = g0, i = 0; i < w->n / 2; g++)
+				if (w->next[g] < w->group[g + 1])
+					i++;
+			mid = g;
+			FreeErrorData(error);
+			insert_isolating(w, g0, mid);
+			insert_isolating(w, mid, g1);
+			return;
+		}
+		/* One record, refused: its group's next record is tried in its place. */
+		for (g = g0; w->next[g] >= w->group[g + 1]; g++)
+			;
+		import_fail(w->batch, w->sorted[w->next[g]], OUTCOME_SAVE_ERROR,
+					"The database refused the record: %s.", error->message);
+		FreeErrorData(error);
+		w->next[g]++;
+	}
+}
+
+/*
+ * Writes the candidates when rows may be refused: each group's records in
+ * request order until one is accepted, in ascending order of ids.  Last, a
+ * refused record whose id another import stored meanwhile is a duplicate
+ * after all.
+ */
+static void
+write_isolating(ImportBatch *batch, ImportRecord **sorted, int *group, int ngroups)
+{
+	IsolatingWrite w = {
+		.batch = batch,
+		.sorted = sorted,
+		.group = group,
+		.next = palloc(sizeof(int) * ngroups),
+		.recs = palloc(sizeof(ImportRecord *) * ngroups),
+	};
+	ImportRecord **refused;
+	bool	   *stored;
+	int			nrefused = 0;
+	int			g;
+	int			i;
+
+	for (g = 0; g < ngroups; g++)
+		w.next[g] = sorted[group[g]]->outcome == OUTCOME_PENDING ? group[g] : group[g + 1];
+	insert_isolating(&w, 0, ngroups);
+
+	refused = palloc(sizeof(ImportRecord *) * group[ngroups]);
 	for (i = 0; i < group[ngroups]; i++)
 		if (sorted[i]->outcome == OUTCOME_SAVE_ERROR)
-			candidates[ncandidates++] = sorted[i];
-	if (ncandidates > 0)
+			refused[nrefused++] = sorted[i];
+	if (nrefused > 0)
 	{
-		stored = find_stored_ids(batch, candidates, ncandidates);
-		for (i = 0; i < ncandidates; i++)
+		stored = find_stored_ids(batch, refused, nrefused);
+		for (i = 0; i < nrefused; i++)
 			if (stored[i])
-				candidates[i]->outcome = OUTCOME_DUPLICATE;
+				refused[i]->outcome = OUTCOME_DUPLICATE;
 	}
 }
 
