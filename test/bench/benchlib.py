@@ -55,7 +55,7 @@ def connect(dbname, autocommit=True):
                            prepare_threshold=PREPARE_THRESHOLD)
 
 
-def ensure_database(dbname, fresh=False):
+def ensure_database(dbname, fresh=False, extension="trackly_history"):
     """Creates dbname (again, when fresh) with the extension at its newest version."""
     admin = connect("postgres")
     with admin.cursor() as cur:
@@ -68,15 +68,16 @@ def ensure_database(dbname, fresh=False):
     conn = connect(dbname)
     with conn.cursor() as cur:
         cur.execute("SELECT default_version, installed_version FROM pg_available_extensions"
-                    " WHERE name = 'trackly_history'")
+                    " WHERE name = %s", (extension,))
         row = cur.fetchone()
         if row is None:
-            raise SystemExit("the extension trackly_history is not installed in this PostgreSQL;"
-                             " run bin/test or make install first")
+            raise SystemExit("the extension %s is not installed in this PostgreSQL; run bin/test or"
+                             " make install first (test/bench/run import --baseline REV for a baseline)"
+                             % extension)
         if row[1] is None:
-            cur.execute("CREATE EXTENSION trackly_history")
+            cur.execute("CREATE EXTENSION %s" % quote_ident(extension))
         elif row[1] != row[0]:
-            cur.execute("ALTER EXTENSION trackly_history UPDATE")
+            cur.execute("ALTER EXTENSION %s UPDATE" % quote_ident(extension))
         cur.execute("CREATE SCHEMA IF NOT EXISTS bench")
     return conn
 

@@ -278,6 +278,10 @@ class Way:
         """Loads one request in one transaction; adds its counts to outcome."""
         raise NotImplementedError
 
+    def connections(self, conns):
+        """The connections the way uses in place of conns (the benchmark database's)."""
+        return conns
+
 
 class ImportWay(Way):
     key = "import"
@@ -408,8 +412,37 @@ class UpsertWay(Way):
         outcome.duplicates += len(request) - cur.rowcount
 
 
+class BaselineWay(ImportWay):
+    """The import of another build (0.2.0 by default), installed beside this one as the extension
+    trackly_history_base (test/bench/run import --baseline REV does that), in a database of its own,
+    with connections of its own: two builds of one library never share a backend."""
+    key = "baseline"
+    title = "baseline import"
+    extension = "trackly_history_base"
+
+    def __init__(self):
+        self.peers = {}
+        self.db = None
+
+    def setup(self, conn, account_id):
+        self.db = conn.info.dbname + "_baseline"
+        base = benchlib.ensure_database(self.db, fresh=True, extension=self.extension)
+        with base.cursor() as cur:
+            cur.execute("SELECT extversion FROM pg_extension WHERE extname = %s", (self.extension,))
+            self.title = "baseline %s import" % cur.fetchone()[0]
+        self.peers[id(conn)] = base
+        super().setup(base, setup_account(base))
+
+    def connections(self, conns):
+        for c in conns:
+            if id(c) not in self.peers:
+                self.peers[id(c)] = benchlib.connect(self.db)
+        return [self.peers[id(c)] for c in conns]
+
+
 # The ways: the three implementations, then the diagnostic references.
-WAYS = [ImportWay(), CopyWay(), SqlWay(), ParseWay(), UpsertWay(), LiteralImportWay(), SendWay(), JsonWay()]
+WAYS = [ImportWay(), CopyWay(), SqlWay(), ParseWay(), UpsertWay(), LiteralImportWay(), SendWay(), JsonWay(),
+        BaselineWay()]
 DEFAULT_WAYS = "import,copy,sql,parse,upsert"
 
 
@@ -430,6 +463,7 @@ def run_client(way, conn, requests, outcome, barrier=None):
 
 def run(way, conns, plan):
     """Runs plan (one list of requests per client) at once; (seconds, Outcome)."""
+    conns = way.connections(conns)
     pids = [c.info.backend_pid for c in conns[:len(plan)]]
     wal = wal_position(conns[0])
     backend_cpu = sum(benchlib.proc_cpu_seconds(pid) for pid in pids)
@@ -483,6 +517,7 @@ def run_clients(way, conns, plan):
 
 def prepare_run(way, conn):
     """Empties the way's tables and flushes dirty buffers before a measured run."""
+    conn = way.connections([conn])[0]
     way.reset(conn)
     with conn.cursor() as cur:
         cur.execute("CHECKPOINT")
