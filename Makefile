@@ -7,12 +7,12 @@
 EXTENSION   = trackly_history
 MODULE_big  = trackly_history
 OBJS        = src/trackly_history.o src/e164.o src/e164_table.o src/iso8601.o \
-              src/auth.o src/import.o src/import_jsonb.o src/import_write.o
+              src/auth.o src/import.o src/import_jsonb.o src/import_write.o src/import_id.o
 DATA        = $(wildcard sql/trackly_history--*.sql)
 PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 
 REGRESS        = validators import_example import_request import_records \
-                 import_duplicates import_save_error upgrade
+                 import_duplicates import_save_error import_body upgrade
 ISOLATION      = import_concurrency import_concurrency_checked \
                  import_converge import_converge_checked
 ISOLATION_OPTS = --inputdir=test/isolation

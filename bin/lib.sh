@@ -50,7 +50,40 @@ cluster_env() {
 	PGBIN=$("$PG_CONFIG" --bindir)
 	PGDATA_DIR=$TRACKLY_RUN/pg/data
 	PGSOCK=$TRACKLY_RUN/pg/sock
-	export PATH="$PGBIN:$PATH" PGHOST="$PGSOCK" PGPORT="$TRACKLY_PORT" PGUSER=postgres PGDATABASE="$TRACKLY_DB"
+	PGPASSFILE=$TRACKLY_RUN/pg/pgpass
+	export PATH="$PGBIN:$PATH" PGHOST="$PGSOCK" PGPORT="$TRACKLY_PORT" PGUSER=postgres PGDATABASE="$TRACKLY_DB" PGPASSFILE
+}
+
+# Prints a random password of 32 letters and digits.
+random_password() {
+	local p
+	p=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32) || true
+	printf '%s' "$p"
+}
+
+# The cluster asks every client for a password (scram-sha-256), on its socket
+# and on loopback TCP alike; the superuser's is in $PGPASSFILE (mode 600),
+# readable only by the user who created the cluster.
+CLUSTER_HBA="# trackly_history's throwaway cluster: a password for everyone (bin/lib.sh).
+local all all scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256"
+
+# Gives the superuser a new password, writes it to $PGPASSFILE and makes the
+# cluster ask for passwords; the cluster runs and still lets this user in.
+cluster_secure() {
+	local password
+	password=$(random_password)
+	[ ${#password} -eq 32 ] || die "could not draw a password from /dev/urandom"
+	# The password is letters and digits only: safe in the statement.
+	psql -X -q -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SET password_encryption = 'scram-sha-256';
+ALTER ROLE postgres PASSWORD '$password';
+SQL
+	(umask 077 && printf '*:*:*:postgres:%s\n' "$password" >"$PGPASSFILE")
+	printf '%s\n' "$CLUSTER_HBA" | as_postgres tee "$PGDATA_DIR/pg_hba.conf" >/dev/null
+	as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" reload >/dev/null
+	sleep 0.5
 }
 
 # Runs a command as the postgres user (PostgreSQL refuses to run as root).
@@ -68,7 +101,10 @@ cluster_start() {
 	if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
 		say "creating a throwaway cluster in $PGDATA_DIR"
 		as_postgres mkdir -p "$PGSOCK"
+		# Trust only until cluster_secure, below, has set a password.
 		as_postgres "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+		printf 'local all all trust\n' | as_postgres tee "$PGDATA_DIR/pg_hba.conf" >/dev/null
+		rm -f "$PGPASSFILE"
 		cat <<-CONF | as_postgres tee -a "$PGDATA_DIR/postgresql.conf" >/dev/null
 		listen_addresses = '127.0.0.1'
 		port = $TRACKLY_PORT
@@ -85,6 +121,14 @@ cluster_start() {
 		say "starting the throwaway cluster on port $TRACKLY_PORT"
 		as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$TRACKLY_RUN/pg/log" -w -t 60 start >/dev/null ||
 			{ tail -n 20 "$TRACKLY_RUN/pg/log" >&2; die "the cluster did not start"; }
+	fi
+	# A new cluster, or one made before clusters had passwords.
+	if [ ! -s "$PGPASSFILE" ] || ! grep -q '^local all all scram-sha-256$' "$PGDATA_DIR/pg_hba.conf" 2>/dev/null; then
+		if [ ! -s "$PGPASSFILE" ] && ! as_postgres grep -qE '^local[[:space:]]+all[[:space:]]+all[[:space:]]+trust' "$PGDATA_DIR/pg_hba.conf"; then
+			die "the cluster in $PGDATA_DIR asks for a password and $PGPASSFILE is gone; bin/cluster destroy makes a new one"
+		fi
+		say "the cluster asks for passwords from now on (the superuser's is in $PGPASSFILE)"
+		cluster_secure
 	fi
 	psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$TRACKLY_DB'" | grep -q 1 ||
 		psql -X -q -d postgres -c "CREATE DATABASE $TRACKLY_DB" >/dev/null

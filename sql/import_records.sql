@@ -79,7 +79,7 @@ CREATE TEMP TABLE response AS SELECT import(
 	'{"id": "r8f", "list_id": 7, "list_number": "+14155557777", ' || :'ok' || '}'
 ) AS r;
 
-SELECT r - 'errors' AS counts FROM response;
+SELECT r - 'errors' - 'import_id' AS counts FROM response;
 SELECT index, cut(id) AS id, code, error FROM failures((SELECT r FROM response));
 -- Every failed record is recorded with the same index, id, code and message.
 SELECT count(*) AS recorded,
@@ -115,6 +115,25 @@ SELECT import(
 SELECT cut(id) AS id, list_id, to_number, cut(message) AS message, char_length(message) AS message_chars,
 	   creative_id, cut(send_type) AS send_type, delivered, length, sent_at, imported
   FROM trackly.sends ORDER BY id COLLATE "C";
+
+-- Bounded answers: an id shown in errors is at most 255 characters, in the
+-- response and in import_errors, and the sentence says it was cut; a long
+-- string id, an integer id of 131,072 digits, one whose phone fails first.
+SELECT import(
+	'{"id": "' || repeat('é', 300) || '", ' || :'ok' || '}, ' ||
+	'{"id": 1e131071, ' || :'ok' || '}, ' ||
+	'{"id": "' || repeat('x', 256) || '", "to_number": "bad", "timestamp": "2025-11-15T14:30:00Z"}, ' ||
+	'{"id": "' || repeat('y', 255) || '", "to_number": "bad", "timestamp": "2025-11-15T14:30:00Z"}') AS cut_ids \gset
+SELECT index, char_length(id) AS id_chars, left(id, 12) AS id_starts, code, error
+  FROM failures(:'cut_ids');
+SELECT index, char_length(id) AS id_chars, code, right(error, 45) AS error_ends
+  FROM trackly.import_errors
+ WHERE account_id = :account AND import_id = (:'cut_ids'::jsonb->>'import_id')::bigint
+ ORDER BY index;
+-- A thousand such records: the response stays small.
+SELECT (r->>'error_count')::int AS errors, jsonb_array_length(r->'errors') AS listed,
+	   length(r::text) < 100 * (255 + 300) AS bounded
+  FROM import((SELECT string_agg('{"id": 1e131071, ' || :'ok' || '}', ', ') FROM generate_series(1, 1000))) r;
 
 SET client_min_messages = warning;
 DROP SCHEMA import_records CASCADE;

@@ -54,15 +54,41 @@ CREATE TABLE contacts (phone text CHECK (trackly_is_e164(phone)),
 					   seen timestamptz DEFAULT trackly_iso8601('2025-11-15T14:30:00Z'));
 INSERT INTO contacts (phone) VALUES ('+14155551234');
 
+ALTER EXTENSION trackly_history UPDATE TO '0.2.0';
+SELECT extversion FROM pg_extension WHERE extname = 'trackly_history';
+-- History imported under 0.2.0: import ids from its sequence.
+SELECT trackly_create_account('Upgraded Co') AS account \gset
+SELECT trackly_import_sends(
+	'{"records": [{"id": "u1", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z"},
+				  {"id": "u2", "to_number": "bad", "timestamp": "2025-11-15T14:30:00Z"}]}',
+	:account) AS response;
+CREATE TABLE before_update AS
+	SELECT 'sends' AS t, s::text AS r FROM trackly.sends s
+	UNION ALL SELECT 'imports', (i.account_id, i.id, i.source, i.success_count, i.error_count)::text FROM trackly.imports i
+	UNION ALL SELECT 'import_errors', e::text FROM trackly.import_errors e
+	UNION ALL SELECT 'accounts', a::text FROM trackly.accounts a;
+
 ALTER EXTENSION trackly_history UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'trackly_history';
 
 -- The user's table and data lived through the update, and the new version works.
 INSERT INTO contacts (phone) VALUES ('+1 415');
 SELECT phone, seen = '2025-11-15 14:30:00+00' AS seen_ok FROM contacts;
+-- Every row of 0.2.0 is kept as it was.
+SELECT count(*) AS rows_before,
+	   count(*) FILTER (WHERE r IN (SELECT s::text FROM trackly.sends s
+								   UNION ALL SELECT (i.account_id, i.id, i.source, i.success_count, i.error_count)::text FROM trackly.imports i
+								   UNION ALL SELECT e::text FROM trackly.import_errors e
+								   UNION ALL SELECT a::text FROM trackly.accounts a)) AS kept
+  FROM before_update;
+DROP TABLE before_update;
+-- A replay finds the old row; the new import id is of 0.3.0's kind, above 0.2.0's.
 SELECT trackly_import_sends(
-	'{"records": [{"id": "u1", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z"}]}',
-	trackly_create_account('Upgraded Co')) - 'import_id' AS response;
+	'{"records": [{"id": "u1", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z"},
+				  {"id": "u3", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z"}]}',
+	:account) - 'import_id' AS response;
+SELECT count(*) AS imports, min(id) AS first_id, max(id) >= 4503599627370496 AS new_id_above_2_52
+  FROM trackly.imports WHERE account_id = :account;
 
 CREATE TABLE upgraded AS SELECT extension_catalog() AS fact;
 DROP TABLE contacts;

@@ -31,6 +31,8 @@
 
 /* Limits of rule 7. */
 #define ID_MAX_CHARS 255
+/* Most characters of an id that the response and import_errors show. */
+#define SHOWN_ID_MAX_CHARS 255
 #define MESSAGE_MAX_CHARS 10000
 #define SEND_TYPE_MAX_CHARS 64
 
@@ -61,6 +63,8 @@ static const char *const outcome_codes[] = {
 	[OUTCOME_LIST_NOT_FOUND] = "list_not_found",
 	[OUTCOME_SAVE_ERROR] = "save_error",
 };
+
+static const char *record_shown_id(const ImportRecord *rec, int *len, bool *cut);
 
 /* The records buffer, and whether a call is using it. */
 static ImportRecord *records_buffer = NULL;
@@ -112,6 +116,7 @@ import_fail(ImportBatch *batch, ImportRecord *rec, ImportOutcome outcome,
 {
 	MemoryContext old = MemoryContextSwitchTo(batch->cxt);
 	StringInfoData buf;
+	bool		cut;
 
 	initStringInfo(&buf);
 	for (;;)
@@ -127,6 +132,9 @@ import_fail(ImportBatch *batch, ImportRecord *rec, ImportOutcome outcome,
 		enlargeStringInfo(&buf, needed);
 	}
 	rec->outcome = outcome;
+	rec->shown_id = record_shown_id(rec, &rec->shown_id_len, &cut);
+	if (cut)
+		appendStringInfo(&buf, " The id shown is its first %d characters.", SHOWN_ID_MAX_CHARS);
 	rec->error = buf.data;
 	MemoryContextSwitchTo(old);
 }
@@ -182,8 +190,13 @@ static char *
 number_text(Numeric num)
 {
 	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	char	   *shown;
 
-	return strlen(text) > TRACKLY_SHOWN_CHARS ? psprintf("%.*s...", TRACKLY_SHOWN_CHARS, text) : text;
+	if (strlen(text) <= TRACKLY_SHOWN_CHARS)
+		return text;
+	shown = psprintf("%.*s...", TRACKLY_SHOWN_CHARS, text);
+	pfree(text);
+	return shown;
 }
 
 /* What a field holds, for a message: 42.5, the string "42", a boolean. */
@@ -246,6 +259,56 @@ field_integer_text(const ImportField *f)
 	if (strchr(text, '.') != NULL || strcmp(text, "NaN") == 0 || strstr(text, "Infinity") != NULL)
 		return NULL;
 	return text;
+}
+
+/*
+ * The id of a failed record as the response and import_errors show it: the
+ * string when it is a non-empty string, the decimal text when it is an
+ * integer, else NULL; cut to its first SHOWN_ID_MAX_CHARS characters (*cut
+ * tells), so that no request can make a response larger than about 100 x
+ * (255 + the longest sentence) bytes.
+ */
+static const char *
+record_shown_id(const ImportRecord *rec, int *len, bool *cut)
+{
+	const ImportField *f = &rec->fields[F_ID];
+	const char *id;
+	char	   *text = NULL;
+	int			id_len;
+	int			clipped;
+
+	*cut = false;
+	*len = 0;
+	if (rec->id != NULL)
+	{
+		id = rec->id;
+		id_len = rec->id_len;
+	}
+	else if (rec->kind != FIELD_OBJECT)
+		return NULL;
+	else if (f->kind == FIELD_STRING && f->len > 0)
+	{
+		id = f->str;
+		id_len = f->len;
+	}
+	else if ((text = field_integer_text(f)) != NULL)
+	{
+		id = text;
+		id_len = strlen(text);
+	}
+	else
+		return NULL;
+
+	clipped = id_len <= SHOWN_ID_MAX_CHARS ? id_len :
+		pg_mbcharcliplen(id, id_len, SHOWN_ID_MAX_CHARS);
+	*cut = clipped < id_len;
+	*len = clipped;
+	if (text != NULL && *cut)
+	{
+		id = pnstrdup(text, clipped);
+		pfree(text);
+	}
+	return id;
 }
 
 /*
@@ -380,6 +443,7 @@ check_id(ImportBatch *batch, ImportRecord *rec)
 	}
 	if (!parse_int64(text, &value))
 	{
+		pfree(text);
 		import_fail(batch, rec, OUTCOME_INVALID_FIELD,
 					"id %s is outside the range of 64-bit integers; send such an id as a string.",
 					number_text(f->num));
@@ -655,34 +719,6 @@ import_resolve_lists(ImportBatch *batch)
  * Stage 4: the audit rows
  * ------------------------------------------------------------------------ */
 
-/*
- * The id of a failed record as the response shows it: the string when it
- * is a non-empty string, the decimal text when it is an integer, else NULL.
- */
-static const char *
-record_shown_id(const ImportRecord *rec, int *len)
-{
-	const ImportField *f = &rec->fields[F_ID];
-	char	   *text;
-
-	if (rec->id != NULL)
-	{
-		*len = rec->id_len;
-		return rec->id;
-	}
-	if (rec->kind != FIELD_OBJECT)
-		return NULL;
-	if (f->kind == FIELD_STRING && f->len > 0)
-	{
-		*len = f->len;
-		return f->str;
-	}
-	text = field_integer_text(f);
-	if (text != NULL)
-		*len = strlen(text);
-	return text;
-}
-
 /* Counts the buckets: every record lands in exactly one. */
 static void
 count_outcomes(ImportBatch *batch)
@@ -748,15 +784,13 @@ import_record_audit(ImportBatch *batch)
 	for (i = 0; i < batch->nrecords; i++)
 	{
 		const ImportRecord *rec = &batch->records[i];
-		const char *id;
-		int			id_len = 0;
 
 		if (!OUTCOME_IS_FAILURE(rec->outcome))
 			continue;
-		id = record_shown_id(rec, &id_len);
 		indexes[n] = Int32GetDatum(rec->index);
-		ids_null[n] = id == NULL;
-		ids[n] = id == NULL ? (Datum) 0 : import_text_datum(id, id_len);
+		ids_null[n] = rec->shown_id == NULL;
+		ids[n] = rec->shown_id == NULL ? (Datum) 0 :
+			import_text_datum(rec->shown_id, rec->shown_id_len);
 		codes[n] = CStringGetTextDatum(outcome_codes[rec->outcome]);
 		messages[n] = CStringGetTextDatum(rec->error);
 		n++;
@@ -836,12 +870,8 @@ push_error(JsonbParseState **state, const ImportRecord *rec, const char *code,
 	}
 	else
 	{
-		const char *id;
-		int			id_len = 0;
-
 		push_integer(state, "index", rec->index);
-		id = record_shown_id(rec, &id_len);
-		push_string(state, "id", id, id_len);
+		push_string(state, "id", rec->shown_id, rec->shown_id_len);
 	}
 	push_string(state, "code", code, strlen(code));
 	push_string(state, "error", message, strlen(message));

@@ -102,6 +102,8 @@ typedef struct ImportRecord
 	/* filled by the stages */
 	ImportOutcome outcome;
 	char	   *error;			/* a sentence for a person, for a failure */
+	const char *shown_id;		/* a failure's id as shown (NULL: none) */
+	int			shown_id_len;
 	const char *id;				/* the id as stored: the string, or the
 								 * integer's decimal text */
 	int			id_len;
@@ -162,8 +164,21 @@ extern ImportRecord *import_records_buffer(int n);
 /* Gives the buffer back at the end of a call. */
 extern void import_release_records(ImportRecord *records);
 
+/* Deepest nesting of arrays and objects a raw body may have. */
+#define IMPORT_MAX_BODY_DEPTH 64
+
+/*
+ * A raw request body (bytes, as HTTP sends them) made jsonb: false, with
+ * *failure set (invalid_body), when it is not UTF-8, nests deeper than
+ * IMPORT_MAX_BODY_DEPTH, or is not JSON.
+ */
+extern bool import_parse_body(const char *s, int len, Jsonb **body, ImportFailure *failure);
+
 /* Front end: the jsonb body.  False, with *failure set, for a bad request. */
 extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);
+
+/* The id of a new import (import_id.c); the caller is connected to SPI. */
+extern int64 import_new_id(void);
 
 /* The stages, in order; the caller is connected to SPI. */
 extern void import_validate(ImportBatch *batch);

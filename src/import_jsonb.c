@@ -2,13 +2,118 @@
  * import_jsonb.c
  *		Front end of the import for a jsonb request body: checks the request
  *		as a whole and reads each record's fields straight out of the jsonb
- *		container, without copying them or going through text.
+ *		container, without copying them or going through text.  A raw body
+ *		(the HTTP entry point's bytes) is made jsonb here first.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "import.h"
+
+/* Characters of PostgreSQL's own complaint about a body that a message shows. */
+#define PARSE_ERROR_SHOWN_CHARS 200
+
+/* The deepest nesting of arrays and objects that *len bytes reach, up to limit + 1. */
+static int
+nesting_depth(const char *s, int len, int limit)
+{
+	bool		in_string = false;
+	int			depth = 0;
+	int			deepest = 0;
+	int			i;
+
+	for (i = 0; i < len && deepest <= limit; i++)
+	{
+		char		c = s[i];
+
+		if (in_string)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		}
+		else if (c == '"')
+			in_string = true;
+		else if (c == '[' || c == '{')
+		{
+			depth++;
+			deepest = Max(deepest, depth);
+		}
+		else if (c == ']' || c == '}')
+			depth--;
+	}
+	return deepest;
+}
+
+/* An invalid_body failure with a message cut to PARSE_ERROR_SHOWN_CHARS. */
+static bool
+refuse_body(ImportFailure *failure, const char *message)
+{
+	int			len = strlen(message);
+	int			clipped = pg_mbcharcliplen(message, len, PARSE_ERROR_SHOWN_CHARS);
+
+	failure->code = "invalid_body";
+	failure->http_status = 400;
+	failure->message = clipped < len ? psprintf("%.*s...", clipped, message) : pstrdup(message);
+	return false;
+}
+
+bool
+import_parse_body(const char *s, int len, Jsonb **body, ImportFailure *failure)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile error = NULL;
+	Jsonb	   *volatile parsed = NULL;
+	char	   *text;
+
+	if (pg_encoding_verifymbstr(PG_UTF8, s, len) != len)
+		return refuse_body(failure, "The request body is not UTF-8 text; send JSON in UTF-8.");
+	if (nesting_depth(s, len, IMPORT_MAX_BODY_DEPTH) > IMPORT_MAX_BODY_DEPTH)
+		return refuse_body(failure, psprintf("The request body nests arrays and objects more than %d deep; a request needs 3 levels, its records' unknown fields a few more.",
+											 IMPORT_MAX_BODY_DEPTH));
+	text = pnstrdup(s, len);
+
+	/* jsonb_in raises its complaints: catch them in a subtransaction (it writes nothing). */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	pfree(text);
+
+	if (error != NULL)
+	{
+		/* Only the body's own faults; a cancel or out of memory goes on as an error. */
+		if (ERRCODE_TO_CATEGORY(error->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			ReThrowError(error);
+		return refuse_body(failure, psprintf("The request body is not valid JSON: %s%s%s",
+											 error->message,
+											 error->detail ? ". " : "",
+											 error->detail ? error->detail : ""));
+	}
+	*body = parsed;
+	return true;
+}
 
 /* How a person would call a JSON value's type, with its article. */
 static const char *

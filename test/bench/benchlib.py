@@ -43,7 +43,7 @@ def cluster_environment():
                          check=True, capture_output=True, text=True).stdout
     for word in shlex.split(out.replace("export ", "", 1)):
         key, _, value = word.partition("=")
-        if key in ("PGHOST", "PGPORT", "PGUSER"):
+        if key in ("PGHOST", "PGPORT", "PGUSER", "PGPASSFILE"):
             os.environ[key] = value
 
 

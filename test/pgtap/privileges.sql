@@ -1,6 +1,6 @@
 -- privileges.sql: the README's Roles and privileges.
--- PUBLIC runs only the three validators; trackly_api runs only the API form of
--- the import and touches no table; trackly_admin runs everything else and
+-- PUBLIC runs only the three validators; trackly_api runs only the API forms
+-- of the import and the key check, and touches no table; trackly_admin runs everything else and
 -- reads every table; every SECURITY DEFINER function pins its search_path;
 -- the two roles cannot log in.  The functions are enumerated from the catalog
 -- (the extension's members and everything in schema trackly), so a function
@@ -79,11 +79,13 @@ SELECT is_empty($$SELECT r.relname, p.priv FROM trackly_relation r,
 				  WHERE r.relkind = 'S' AND has_sequence_privilege('trackly_test_nobody', r.oid, p.priv)$$,
 				'PUBLIC has no privilege on any table or sequence of schema trackly');
 
--- 3. trackly_api: the API form of the import, nothing else.
+-- 3. trackly_api: the API forms of the import (and the key check ahead of
+-- the HTTP form), nothing else.
 SELECT set_eq($$SELECT sig FROM ext_function
 				 WHERE has_function_privilege('trackly_api', oid, 'EXECUTE') AND NOT is_validator$$,
-			  $$VALUES ('trackly_import_sends(jsonb)')$$,
-			  'trackly_api may execute trackly_import_sends(jsonb) and, of the rest, only the validators');
+			  $$VALUES ('trackly_import_sends(jsonb)'), ('trackly_import_sends_body(bytea)'),
+					   ('trackly_check_api_key()')$$,
+			  'trackly_api may execute the API forms, the key check and, of the rest, only the validators');
 SELECT ok(NOT has_function_privilege('trackly_api', 'trackly_import_sends(jsonb, bigint)', 'EXECUTE'),
 		  'trackly_api may not execute the two-argument import (it names any account)');
 SELECT ok(NOT has_schema_privilege('trackly_api', 'trackly', 'USAGE'),
