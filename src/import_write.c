@@ -52,10 +52,14 @@
  *     to others' unique checks a tuple whose inserter still runs is "being
  *     inserted" whatever its xmax says, so T held x while it waited at x.)
  * (2) If T waits for U at x, U holds x, so by (1) U, if it waits at all,
- *     waits at an id above x.  The bulk write itself never waits
- *     (UNIQUE_CHECK_PARTIAL reports a conflict instead of waiting), and
- *     neither do the probe, the list lookups, the imports row (its id is
- *     new) or the import_errors rows (their key holds the new import id).
+ *     waits at an id above x.  The bulk write itself never waits for a
+ *     transaction (UNIQUE_CHECK_PARTIAL reports a conflict instead of
+ *     waiting), and neither do the probe and the list lookups (plain
+ *     reads), the imports row (its id is new, src/import_id.c) or the
+ *     import_errors rows (their key holds the new import id).  The locks an
+ *     import takes otherwise (ROW EXCLUSIVE on the tables, the relation
+ *     extension lock, buffer locks) are never held while it waits for a
+ *     transaction, and none of them conflicts with another import's.
  * Along any chain of waits the ids rise strictly, so no chain closes into a
  * circle: no deadlock, for any number of imports, any account, any order of
  * ids in a request.  What this does not cover: several imports in one
