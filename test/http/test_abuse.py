@@ -217,7 +217,34 @@ def main():
     listeners = sql_value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'trackly_postgrest'"
                           " AND query ILIKE 'LISTEN%'")
     checks.equal("PostgREST does not listen for NOTIFY (no schema reloads by any login role)", listeners, "0")
+
+    # 7. The rate limit, on a stack restarted with 2 requests a second and a
+    # burst of 3; then the stack as it was, for the suites after this one.
+    rate_limit(key, good)
     checks.finish()
+
+
+def restart_stack(**settings):
+    up = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bin", "http-up")
+    done = subprocess.run([up], env={**os.environ, **settings}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bin/http-up failed: {done.stderr[-2000:]}")
+
+
+def rate_limit(key, good):
+    restart_stack(TRACKLY_HTTP_RATE="2", TRACKLY_HTTP_BURST="3")
+    try:
+        answers = [raw_request("POST", PATH, body=good, headers={"X-Api-Key": key}) for _ in range(12)]
+    finally:
+        restart_stack()
+    statuses = [a[0] for a in answers]
+    limited = [a for a in answers if a[0] == 429]
+    checks.check("at 2 requests a second with a burst of 3, 12 requests at once: the first 4 pass, "
+                 "then 429", statuses[:4] == [200] * 4 and len(limited) >= 6, statuses)
+    if limited:
+        status, headers, text = limited[0]
+        shape_ok("the rate limit", status, text, 429, "rate_limited")
+        checks.equal("... with Retry-After", headers.get("Retry-After"), "1")
 
 
 if __name__ == "__main__":
