@@ -239,8 +239,11 @@ def rate_limit(key, good):
         restart_stack()
     statuses = [a[0] for a in answers]
     limited = [a for a in answers if a[0] == 429]
-    checks.check("at 2 requests a second with a burst of 3, 12 requests at once: the first 4 pass, "
-                 "then 429", statuses[:4] == [200] * 4 and len(limited) >= 6, statuses)
+    # At most 1 + 3 pass (bin/http-up's own readiness check may have used one).
+    passed = statuses.count(200)
+    checks.check("at 2 requests a second with a burst of 3, 12 requests at once: at most the "
+                 "first 4 pass, then 429", 1 <= passed <= 4 and statuses == [200] * passed + [429] * (12 - passed),
+                 statuses)
     if limited:
         status, headers, text = limited[0]
         shape_ok("the rate limit", status, text, 429, "rate_limited")
