@@ -229,7 +229,7 @@ SELECT is(pg_temp.response_of('import forged key')->'errors'->0->>'code', 'inval
 		  'a key whose hash is only in the temp api_keys is invalid');
 SELECT results_eq(
 	$$SELECT source, success_count, error_count, duplicates_skipped, invalid_phones
-		FROM trackly.imports WHERE account_id = current_setting('trackly_test.account')::bigint ORDER BY id$$,
+		FROM trackly.imports WHERE account_id = current_setting('trackly_test.account')::bigint ORDER BY source$$,
 	$$VALUES ('api'::text, 3, 3, 1, 1), ('sql', 1, 0, 1, 0)$$,
 	'trackly.imports holds one row per accepted import call');
 SELECT results_eq(
