@@ -19,7 +19,7 @@
 #include "utils/jsonb.h"
 
 #include "auth.h"
-#include "trackly_history.h"
+#include "support.h"
 
 #define API_KEY_PREFIX "trk_"
 #define API_KEY_PREFIX_LEN 4

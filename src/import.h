@@ -6,8 +6,10 @@
  *
  * A front end (the jsonb body of import_jsonb.c; a staging table later) only
  * fills each record's index, kind and fields; every rule of the import
- * lives in the stages (import.c, import_write.c), which never see where a
- * record came from.
+ * lives in the stages (import_validate.c, import_lists.c, import_write.c,
+ * import_audit.c, import_response.c, run in order by import_run.c), which
+ * never see where a record came from.  Below both: the records themselves
+ * (import_record.c) and what every file shares (support.c).
  */
 #ifndef TRACKLY_IMPORT_H
 #define TRACKLY_IMPORT_H
@@ -19,6 +21,8 @@
 
 /* Most records a request may hold. */
 #define IMPORT_MAX_RECORDS 1000
+/* Most characters of an id that the response and import_errors show. */
+#define IMPORT_SHOWN_ID_CHARS 255
 /* Most failed records the response lists (all are recorded). */
 #define IMPORT_MAX_LISTED_ERRORS 100
 
@@ -149,11 +153,14 @@ import_field_given(const ImportField *f)
 extern void import_fail(ImportBatch *batch, ImportRecord *rec, ImportOutcome outcome,
 						const char *fmt,...) pg_attribute_printf(4, 5);
 
-/* A text datum of s[0 .. len-1]. */
-extern Datum import_text_datum(const char *s, int len);
+/* The response's code of a failure (invalid_phone, ...). */
+extern const char *import_outcome_code(ImportOutcome outcome);
 
-/* A one-dimensional array of n values, with nulls where nulls[i] is true. */
-extern Datum import_make_array(Datum *values, bool *nulls, int n, Oid elemtype);
+/*
+ * The decimal text of an integral number field (42, 4.2e1; not 42.0), or
+ * NULL when the field is no such number.
+ */
+extern char *import_field_integer_text(const ImportField *f);
 
 /*
  * Room for n zeroed records (n <= IMPORT_MAX_RECORDS), kept from call to call

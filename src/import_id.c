@@ -33,7 +33,7 @@
 #include "utils/lsyscache.h"
 
 #include "import.h"
-#include "trackly_history.h"
+#include "support.h"
 
 #define ID_BITS 52
 #define HALF_BITS (ID_BITS / 2)

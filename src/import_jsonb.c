@@ -7,14 +7,13 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "import.h"
+#include "support.h"
 
 /* Characters of PostgreSQL's own complaint about a body that a message shows. */
 #define PARSE_ERROR_SHOWN_CHARS 200
@@ -65,42 +64,40 @@ refuse_body(ImportFailure *failure, const char *message)
 	return false;
 }
 
+/* What the parse in a subtransaction takes and gives. */
+typedef struct BodyParse
+{
+	char	   *text;			/* the body, NUL-terminated */
+	Jsonb	   *parsed;
+} BodyParse;
+
+/* jsonb_in over the body; its complaints are raised as errors. */
+static bool
+parse_text(void *arg)
+{
+	BodyParse  *parse = (BodyParse *) arg;
+
+	parse->parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(parse->text)));
+	return true;
+}
+
 bool
 import_parse_body(const char *s, int len, Jsonb **body, ImportFailure *failure)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	ErrorData  *volatile error = NULL;
-	Jsonb	   *volatile parsed = NULL;
-	char	   *text;
+	BodyParse	parse;
+	ErrorData  *error;
 
 	if (pg_encoding_verifymbstr(PG_UTF8, s, len) != len)
 		return refuse_body(failure, "The request body is not UTF-8 text; send JSON in UTF-8.");
 	if (nesting_depth(s, len, IMPORT_MAX_BODY_DEPTH) > IMPORT_MAX_BODY_DEPTH)
 		return refuse_body(failure, psprintf("The request body nests arrays and objects more than %d deep; a request needs 3 levels, its records' unknown fields a few more.",
 											 IMPORT_MAX_BODY_DEPTH));
-	text = pnstrdup(s, len);
 
 	/* jsonb_in raises its complaints: catch them in a subtransaction (it writes nothing). */
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
-		ReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	pfree(text);
-
+	parse.text = pnstrdup(s, len);
+	parse.parsed = NULL;
+	error = trackly_run_in_subtransaction(parse_text, &parse, NULL);
+	pfree(parse.text);
 	if (error != NULL)
 	{
 		/* Only the body's own faults; a cancel or out of memory goes on as an error. */
@@ -111,7 +108,7 @@ import_parse_body(const char *s, int len, Jsonb **body, ImportFailure *failure)
 											 error->detail ? ". " : "",
 											 error->detail ? error->detail : ""));
 	}
-	*body = parsed;
+	*body = parse.parsed;
 	return true;
 }
 

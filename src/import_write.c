@@ -84,7 +84,7 @@
 #include "utils/timestamp.h"
 
 #include "import.h"
-#include "trackly_history.h"
+#include "support.h"
 
 /* The columns of trackly.sends, in table order. */
 typedef enum SendsColumn
@@ -203,14 +203,14 @@ record_row(const ImportBatch *batch, const ImportRecord *rec, Datum *values, boo
 
 	memset(nulls, false, sizeof(bool) * SENDS_NCOLUMNS);
 	values[COL_ACCOUNT_ID] = Int64GetDatum(batch->account_id);
-	values[COL_ID] = import_text_datum(rec->id, rec->id_len);
+	values[COL_ID] = trackly_text_datum(rec->id, rec->id_len);
 	values[COL_LIST_ID] = Int64GetDatum(rec->list_id);
 	nulls[COL_LIST_ID] = rec->list_id == 0;
-	values[COL_TO_NUMBER] = import_text_datum(f[F_TO_NUMBER].str, f[F_TO_NUMBER].len);
+	values[COL_TO_NUMBER] = trackly_text_datum(f[F_TO_NUMBER].str, f[F_TO_NUMBER].len);
 	nulls[COL_MESSAGE] = !import_field_given(&f[F_MESSAGE]);
 	if (!nulls[COL_MESSAGE])
 	{
-		values[COL_MESSAGE] = import_text_datum(f[F_MESSAGE].str, f[F_MESSAGE].len);
+		values[COL_MESSAGE] = trackly_text_datum(f[F_MESSAGE].str, f[F_MESSAGE].len);
 		bytes += f[F_MESSAGE].len;
 	}
 	values[COL_CREATIVE_ID] = Int64GetDatum(rec->creative_id);
@@ -218,7 +218,7 @@ record_row(const ImportBatch *batch, const ImportRecord *rec, Datum *values, boo
 	nulls[COL_SEND_TYPE] = !import_field_given(&f[F_SEND_TYPE]);
 	if (!nulls[COL_SEND_TYPE])
 	{
-		values[COL_SEND_TYPE] = import_text_datum(f[F_SEND_TYPE].str, f[F_SEND_TYPE].len);
+		values[COL_SEND_TYPE] = trackly_text_datum(f[F_SEND_TYPE].str, f[F_SEND_TYPE].len);
 		bytes += f[F_SEND_TYPE].len;
 	}
 	values[COL_DELIVERED] = BoolGetDatum(f[F_DELIVERED].boolean);
@@ -277,7 +277,7 @@ insert_sends(ImportBatch *batch, ImportRecord **recs, int n)
 	params[0] = Int64GetDatum(batch->account_id);
 	params[1] = Int64GetDatum(batch->import_id);
 	for (c = COL_ID; c <= COL_SENT_AT; c++)
-		params[2 + c - COL_ID] = import_make_array(columns[c], column_nulls[c], n,
+		params[2 + c - COL_ID] = trackly_make_array(columns[c], column_nulls[c], n,
 												   sends_columns[c].type);
 	trackly_execute(plan, params, NULL, SPI_OK_INSERT);
 	return SPI_processed;
@@ -298,7 +298,7 @@ find_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 	int			i;
 
 	for (i = 0; i < n; i++)
-		ids[i] = import_text_datum(recs[i]->id, recs[i]->id_len);
+		ids[i] = trackly_text_datum(recs[i]->id, recs[i]->id_len);
 	trackly_prepare(&plan,
 					"SELECT u.i FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(id, i)"
 					" WHERE EXISTS (SELECT FROM trackly.sends s"
@@ -306,7 +306,7 @@ find_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 					"                  AND s.import_id IS DISTINCT FROM $3)",
 					3, (Oid[]) {INT8OID, TEXTARRAYOID, INT8OID});
 	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = import_make_array(ids, NULL, n, TEXTOID);
+	params[1] = trackly_make_array(ids, NULL, n, TEXTOID);
 	params[2] = Int64GetDatum(batch->import_id);
 	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
 	for (row = 0; row < SPI_processed; row++)
@@ -342,8 +342,8 @@ probe_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 					" ORDER BY s.id LIMIT $4",
 					4, (Oid[]) {INT8OID, TEXTOID, TEXTOID, INT8OID});
 	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = import_text_datum(recs[0]->id, recs[0]->id_len);
-	params[2] = import_text_datum(recs[n - 1]->id, recs[n - 1]->id_len);
+	params[1] = trackly_text_datum(recs[0]->id, recs[0]->id_len);
+	params[2] = trackly_text_datum(recs[n - 1]->id, recs[n - 1]->id_len);
 	params[3] = Int64GetDatum(limit);
 	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
 	if ((int64) SPI_processed >= limit)
@@ -363,46 +363,6 @@ probe_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 			stored[i++] = true;
 	}
 	return stored;
-}
-
-/*
- * Runs body(arg) in a subtransaction.  The subtransaction is kept when body
- * returns true and rolled back when it returns false (*kept tells which).
- * An error rolls it back too and is returned, copied, in the caller's memory
- * context; NULL when there was none.
- */
-static ErrorData *
-run_in_subtransaction(bool (*body) (void *arg), void *arg, bool *kept)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	ErrorData  *volatile error = NULL;
-	volatile bool keep = false;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		keep = body(arg);
-		if (keep)
-			ReleaseCurrentSubTransaction();
-		else
-			RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		keep = false;
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	if (kept)
-		*kept = keep;
-	return error;
 }
 
 /* What a bulk write takes: n records, sorted by id, none stored before. */
@@ -497,7 +457,7 @@ write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
 	ErrorData  *error;
 	bool		kept;
 
-	error = run_in_subtransaction(write_bulk_rows, &w, &kept);
+	error = trackly_run_in_subtransaction(write_bulk_rows, &w, &kept);
 	if (error != NULL)
 		ReThrowError(error);
 	if (kept)
@@ -578,7 +538,7 @@ insert_isolating(IsolatingWrite *w, int g0, int g1)
 		if (w->n == 0)
 			return;
 
-		error = run_in_subtransaction(insert_isolating_rows, w, NULL);
+		error = trackly_run_in_subtransaction(insert_isolating_rows, w, NULL);
 		if (error == NULL)
 		{
 			w->batch->success_count += (int) w->inserted;

@@ -22,7 +22,7 @@
 #include "e164.h"
 #include "import.h"
 #include "iso8601.h"
-#include "trackly_history.h"
+#include "support.h"
 
 PG_MODULE_MAGIC;
 
@@ -41,73 +41,6 @@ _PG_init(void)
 {
 	auth_define_settings();
 	MarkGUCPrefixReserved("trackly");
-}
-
-char *
-trackly_quote_value(const char *s, int len)
-{
-	StringInfoData buf;
-	int			shown = 0;
-	int			i = 0;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '"');
-	while (i < len && shown < TRACKLY_SHOWN_CHARS)
-	{
-		int			charlen = pg_mblen(s + i);
-
-		if (charlen > len - i)
-			break;
-		if (charlen == 1 && ((unsigned char) s[i] < 0x20 || s[i] == 0x7f))
-			appendStringInfoChar(&buf, '?');
-		else
-			appendBinaryStringInfo(&buf, s + i, charlen);
-		i += charlen;
-		shown++;
-	}
-	appendStringInfoChar(&buf, '"');
-	if (i < len)
-		appendStringInfoString(&buf, "...");
-	return buf.data;
-}
-
-void
-trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	prepared;
-
-	if (*plan != NULL)
-		return;
-	prepared = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-	if (prepared == NULL)
-		elog(ERROR, "SPI_prepare failed (%s) for: %s",
-			 SPI_result_code_string(SPI_result), sql);
-	if (SPI_keepplan(prepared) != 0)
-		elog(ERROR, "SPI_keepplan failed for: %s", sql);
-	*plan = prepared;
-}
-
-void
-trackly_execute(SPIPlanPtr plan, Datum *values, const char *nulls, int expected)
-{
-	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
-
-	if (rc != expected)
-		elog(ERROR, "SPI_execute_plan returned %s where %s was expected",
-			 SPI_result_code_string(rc), SPI_result_code_string(expected));
-}
-
-Oid
-trackly_relation_oid(const char *name)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid("trackly", false));
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"trackly.%s\" does not exist", name),
-				 errhint("Reinstall the extension: DROP EXTENSION trackly_history; CREATE EXTENSION trackly_history;")));
-	return relid;
 }
 
 /* trackly_is_e164(text) returns boolean: is it a valid E.164 number? */

@@ -1,9 +1,9 @@
 /*
- * trackly_history.h
- *		What the extension's PostgreSQL-side files share.
+ * support.h
+ *		What every PostgreSQL-side file of the extension shares (support.c).
  */
-#ifndef TRACKLY_HISTORY_H
-#define TRACKLY_HISTORY_H
+#ifndef TRACKLY_SUPPORT_H
+#define TRACKLY_SUPPORT_H
 
 #include "postgres.h"
 
@@ -35,4 +35,18 @@ extern void trackly_execute(SPIPlanPtr plan, Datum *values, const char *nulls, i
 /* The OID of a relation of the trackly schema; an error when it is missing. */
 extern Oid	trackly_relation_oid(const char *name);
 
-#endif							/* TRACKLY_HISTORY_H */
+/* A text datum of s[0 .. len-1]. */
+extern Datum trackly_text_datum(const char *s, int len);
+
+/* A one-dimensional array of n values, with nulls where nulls[i] is true. */
+extern Datum trackly_make_array(Datum *values, bool *nulls, int n, Oid elemtype);
+
+/*
+ * Runs body(arg) in a subtransaction.  The subtransaction is kept when body
+ * returns true and rolled back when it returns false (*kept tells which,
+ * when kept is not NULL).  An error rolls it back too and is returned,
+ * copied, in the caller's memory context; NULL when there was none.
+ */
+extern ErrorData *trackly_run_in_subtransaction(bool (*body) (void *arg), void *arg, bool *kept);
+
+#endif							/* TRACKLY_SUPPORT_H */

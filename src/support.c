@@ -1,0 +1,148 @@
+/*
+ * support.c
+ *		What every PostgreSQL-side file of the extension shares, and nothing
+ *		of the import's rules: kept SPI plans, relations of the trackly schema,
+ *		values shown in messages, arrays and text datums, subtransactions.
+ *		It uses no other file of the extension.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "support.h"
+
+char *
+trackly_quote_value(const char *s, int len)
+{
+	StringInfoData buf;
+	int			shown = 0;
+	int			i = 0;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '"');
+	while (i < len && shown < TRACKLY_SHOWN_CHARS)
+	{
+		int			charlen = pg_mblen(s + i);
+
+		if (charlen > len - i)
+			break;
+		if (charlen == 1 && ((unsigned char) s[i] < 0x20 || s[i] == 0x7f))
+			appendStringInfoChar(&buf, '?');
+		else
+			appendBinaryStringInfo(&buf, s + i, charlen);
+		i += charlen;
+		shown++;
+	}
+	appendStringInfoChar(&buf, '"');
+	if (i < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+void
+trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	prepared;
+
+	if (*plan != NULL)
+		return;
+	prepared = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	if (prepared == NULL)
+		elog(ERROR, "SPI_prepare failed (%s) for: %s",
+			 SPI_result_code_string(SPI_result), sql);
+	if (SPI_keepplan(prepared) != 0)
+		elog(ERROR, "SPI_keepplan failed for: %s", sql);
+	*plan = prepared;
+}
+
+void
+trackly_execute(SPIPlanPtr plan, Datum *values, const char *nulls, int expected)
+{
+	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "SPI_execute_plan returned %s where %s was expected",
+			 SPI_result_code_string(rc), SPI_result_code_string(expected));
+}
+
+Oid
+trackly_relation_oid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("trackly", false));
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"trackly.%s\" does not exist", name),
+				 errhint("Reinstall the extension: DROP EXTENSION trackly_history; CREATE EXTENSION trackly_history;")));
+	return relid;
+}
+
+Datum
+trackly_make_array(Datum *values, bool *nulls, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
+Datum
+trackly_text_datum(const char *s, int len)
+{
+	return PointerGetDatum(cstring_to_text_with_len(s, len));
+}
+
+/*
+ * Runs body(arg) in a subtransaction.  The subtransaction is kept when body
+ * returns true and rolled back when it returns false (*kept tells which).
+ * An error rolls it back too and is returned, copied, in the caller's memory
+ * context; NULL when there was none.
+ */
+ErrorData *
+trackly_run_in_subtransaction(bool (*body) (void *arg), void *arg, bool *kept)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile error = NULL;
+	volatile bool keep = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		keep = body(arg);
+		if (keep)
+			ReleaseCurrentSubTransaction();
+		else
+			RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		keep = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	if (kept)
+		*kept = keep;
+	return error;
+}
