@@ -125,6 +125,9 @@ typedef struct ImportBatch
 	int64		api_key_id;		/* 0: no key (not the api source) */
 	int			nrecords;
 	ImportRecord *records;
+	int64		index_base;		/* the request-wide index of records[0] */
+	Datum	   *source_rows;	/* for each record, its source row as jsonb
+								 * (a staging table's), or NULL */
 
 	/* filled by the stages */
 	int64		import_id;
@@ -133,6 +136,28 @@ typedef struct ImportBatch
 	int			duplicates_skipped;
 	int			invalid_phones;
 } ImportBatch;
+
+/* A failed record as a response lists it, copied out of its batch. */
+typedef struct ImportListedFailure
+{
+	int64		index;
+	char	   *id;				/* NULL: none */
+	int			id_len;
+	const char *code;
+	char	   *error;
+} ImportListedFailure;
+
+/* What a response says: the counts of all batches, the first failures. */
+typedef struct ImportSummary
+{
+	int64		import_id;
+	int64		success_count;
+	int64		error_count;
+	int64		duplicates_skipped;
+	int64		invalid_phones;
+	int			nlisted;
+	ImportListedFailure listed[IMPORT_MAX_LISTED_ERRORS];
+} ImportSummary;
 
 /* A request refused as a whole: nothing is imported or recorded. */
 typedef struct ImportFailure
@@ -193,6 +218,19 @@ extern void import_resolve_lists(ImportBatch *batch);
 extern void import_write(ImportBatch *batch);
 extern void import_record_audit(ImportBatch *batch);
 extern Jsonb *import_response(ImportBatch *batch);
+
+/*
+ * The audit and the response of an import made of several batches (a
+ * staging table's): each batch's counts (import_count_outcomes), its
+ * import_errors rows (import_record_errors) and its first failures
+ * (import_summarize, copied into cxt); last, the imports row and the
+ * response of the whole.
+ */
+extern void import_count_outcomes(ImportBatch *batch);
+extern void import_record_errors(ImportBatch *batch);
+extern void import_summarize(ImportSummary *summary, const ImportBatch *batch, MemoryContext cxt);
+extern void import_record_import(const ImportBatch *batch, const ImportSummary *summary);
+extern Jsonb *import_summary_response(const ImportSummary *summary);
 
 /* Runs every stage on a batch a front end has read. */
 extern Jsonb *import_run(ImportBatch *batch);

@@ -24,8 +24,8 @@
  * ------------------------------------------------------------------------ */
 
 /* Counts the buckets: every record lands in exactly one. */
-static void
-count_outcomes(ImportBatch *batch)
+void
+import_count_outcomes(ImportBatch *batch)
 {
 	int			i;
 
@@ -45,38 +45,45 @@ count_outcomes(ImportBatch *batch)
 }
 
 void
-import_record_audit(ImportBatch *batch)
+import_record_import(const ImportBatch *batch, const ImportSummary *summary)
 {
-	static SPIPlanPtr import_plan = NULL;
-	static SPIPlanPtr errors_plan = NULL;
+	static SPIPlanPtr plan = NULL;
 	Datum		params[8];
 	char		nulls[8];
+
+	trackly_prepare(&plan,
+					"INSERT INTO trackly.imports (account_id, id, source, api_key_id,"
+					" success_count, error_count, duplicates_skipped, invalid_phones)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+					8, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID});
+	memset(nulls, ' ', sizeof(nulls));
+	params[0] = Int64GetDatum(batch->account_id);
+	params[1] = Int64GetDatum(summary->import_id);
+	params[2] = CStringGetTextDatum(batch->source);
+	params[3] = Int64GetDatum(batch->api_key_id);
+	nulls[3] = batch->api_key_id == 0 ? 'n' : ' ';
+	params[4] = Int64GetDatum(summary->success_count);
+	params[5] = Int64GetDatum(summary->error_count);
+	params[6] = Int64GetDatum(summary->duplicates_skipped);
+	params[7] = Int64GetDatum(summary->invalid_phones);
+	trackly_execute(plan, params, nulls, SPI_OK_INSERT);
+}
+
+void
+import_record_errors(ImportBatch *batch)
+{
+	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plan_with_rows = NULL;
+	Datum		params[7];
 	Datum	   *indexes;
 	Datum	   *ids;
 	bool	   *ids_null;
 	Datum	   *codes;
 	Datum	   *messages;
+	Datum	   *rows = NULL;
+	bool	   *rows_null = NULL;
 	int			n = 0;
 	int			i;
-
-	count_outcomes(batch);
-
-	trackly_prepare(&import_plan,
-					"INSERT INTO trackly.imports (account_id, id, source, api_key_id,"
-					" success_count, error_count, duplicates_skipped, invalid_phones)"
-					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-					8, (Oid[]) {INT8OID, INT8OID, TEXTOID, INT8OID, INT4OID, INT4OID, INT4OID, INT4OID});
-	memset(nulls, ' ', sizeof(nulls));
-	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = Int64GetDatum(batch->import_id);
-	params[2] = CStringGetTextDatum(batch->source);
-	params[3] = Int64GetDatum(batch->api_key_id);
-	nulls[3] = batch->api_key_id == 0 ? 'n' : ' ';
-	params[4] = Int32GetDatum(batch->success_count);
-	params[5] = Int32GetDatum(batch->error_count);
-	params[6] = Int32GetDatum(batch->duplicates_skipped);
-	params[7] = Int32GetDatum(batch->invalid_phones);
-	trackly_execute(import_plan, params, nulls, SPI_OK_INSERT);
 
 	if (batch->error_count == 0)
 		return;
@@ -85,28 +92,67 @@ import_record_audit(ImportBatch *batch)
 	ids_null = palloc(sizeof(bool) * batch->error_count);
 	codes = palloc(sizeof(Datum) * batch->error_count);
 	messages = palloc(sizeof(Datum) * batch->error_count);
+	if (batch->source_rows != NULL)
+	{
+		rows = palloc(sizeof(Datum) * batch->error_count);
+		rows_null = palloc(sizeof(bool) * batch->error_count);
+	}
 	for (i = 0; i < batch->nrecords; i++)
 	{
 		const ImportRecord *rec = &batch->records[i];
 
 		if (!OUTCOME_IS_FAILURE(rec->outcome))
 			continue;
-		indexes[n] = Int32GetDatum(rec->index);
+		indexes[n] = Int64GetDatum(batch->index_base + rec->index);
 		ids_null[n] = rec->shown_id == NULL;
 		ids[n] = rec->shown_id == NULL ? (Datum) 0 :
 			trackly_text_datum(rec->shown_id, rec->shown_id_len);
 		codes[n] = CStringGetTextDatum(import_outcome_code(rec->outcome));
 		messages[n] = CStringGetTextDatum(rec->error);
+		if (rows != NULL)
+		{
+			rows[n] = batch->source_rows[i];
+			rows_null[n] = rows[n] == (Datum) 0;
+		}
 		n++;
 	}
-	trackly_prepare(&errors_plan,
-					"INSERT INTO trackly.import_errors (account_id, import_id, index, id, code, error)"
-					" SELECT $1, $2, pg_catalog.unnest($3), pg_catalog.unnest($4),"
-					" pg_catalog.unnest($5), pg_catalog.unnest($6)",
-					6, (Oid[]) {INT8OID, INT8OID, INT4ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
-	params[2] = trackly_make_array(indexes, NULL, n, INT4OID);
+	params[0] = Int64GetDatum(batch->account_id);
+	params[1] = Int64GetDatum(batch->import_id);
+	params[2] = trackly_make_array(indexes, NULL, n, INT8OID);
 	params[3] = trackly_make_array(ids, ids_null, n, TEXTOID);
 	params[4] = trackly_make_array(codes, NULL, n, TEXTOID);
 	params[5] = trackly_make_array(messages, NULL, n, TEXTOID);
-	trackly_execute(errors_plan, params, NULL, SPI_OK_INSERT);
+	if (rows == NULL)
+	{
+		trackly_prepare(&plan,
+						"INSERT INTO trackly.import_errors (account_id, import_id, index, id, code, error)"
+						" SELECT $1, $2, pg_catalog.unnest($3), pg_catalog.unnest($4),"
+						" pg_catalog.unnest($5), pg_catalog.unnest($6)",
+						6, (Oid[]) {INT8OID, INT8OID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID});
+		trackly_execute(plan, params, NULL, SPI_OK_INSERT);
+		return;
+	}
+	params[6] = trackly_make_array(rows, rows_null, n, JSONBOID);
+	trackly_prepare(&plan_with_rows,
+					"INSERT INTO trackly.import_errors (account_id, import_id, index, id, code, error, source_row)"
+					" SELECT $1, $2, pg_catalog.unnest($3), pg_catalog.unnest($4),"
+					" pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)",
+					7, (Oid[]) {INT8OID, INT8OID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+					JSONBARRAYOID});
+	trackly_execute(plan_with_rows, params, NULL, SPI_OK_INSERT);
+}
+
+void
+import_record_audit(ImportBatch *batch)
+{
+	ImportSummary summary;
+
+	import_count_outcomes(batch);
+	summary.import_id = batch->import_id;
+	summary.success_count = batch->success_count;
+	summary.error_count = batch->error_count;
+	summary.duplicates_skipped = batch->duplicates_skipped;
+	summary.invalid_phones = batch->invalid_phones;
+	import_record_import(batch, &summary);
+	import_record_errors(batch);
 }

@@ -70,55 +70,83 @@ push_null(JsonbParseState **state, const char *key)
 	push_string(state, key, NULL, 0);
 }
 
-/* Pushes one element of "errors". */
+/* Pushes one element of "errors"; a null index and id for a refused request. */
 static void
-push_error(JsonbParseState **state, const ImportRecord *rec, const char *code,
-		   const char *message)
+push_error(JsonbParseState **state, const ImportListedFailure *f)
 {
 	pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-	if (rec == NULL)
-	{
+	if (f->index < 0)
 		push_null(state, "index");
-		push_null(state, "id");
-	}
 	else
-	{
-		push_integer(state, "index", rec->index);
-		push_string(state, "id", rec->shown_id, rec->shown_id_len);
-	}
-	push_string(state, "code", code, strlen(code));
-	push_string(state, "error", message, strlen(message));
+		push_integer(state, "index", f->index);
+	push_string(state, "id", f->id, f->id_len);
+	push_string(state, "code", f->code, strlen(f->code));
+	push_string(state, "error", f->error, strlen(f->error));
 	pushJsonbValue(state, WJB_END_OBJECT, NULL);
+}
+
+void
+import_summarize(ImportSummary *summary, const ImportBatch *batch, MemoryContext cxt)
+{
+	int			i;
+
+	summary->success_count += batch->success_count;
+	summary->error_count += batch->error_count;
+	summary->duplicates_skipped += batch->duplicates_skipped;
+	summary->invalid_phones += batch->invalid_phones;
+	for (i = 0; i < batch->nrecords && summary->nlisted < IMPORT_MAX_LISTED_ERRORS; i++)
+	{
+		const ImportRecord *rec = &batch->records[i];
+		ImportListedFailure *f;
+
+		if (!OUTCOME_IS_FAILURE(rec->outcome))
+			continue;
+		f = &summary->listed[summary->nlisted++];
+		f->index = batch->index_base + rec->index;
+		f->id = NULL;
+		f->id_len = rec->shown_id_len;
+		if (rec->shown_id != NULL)
+		{
+			f->id = MemoryContextAlloc(cxt, rec->shown_id_len + 1);
+			memcpy(f->id, rec->shown_id, rec->shown_id_len);
+			f->id[rec->shown_id_len] = '\0';
+		}
+		f->code = import_outcome_code(rec->outcome);
+		f->error = MemoryContextStrdup(cxt, rec->error);
+	}
+}
+
+Jsonb *
+import_summary_response(const ImportSummary *summary)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
+	int			i;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	push_integer(&state, "success_count", summary->success_count);
+	push_integer(&state, "error_count", summary->error_count);
+	push_integer(&state, "duplicates_skipped", summary->duplicates_skipped);
+	push_integer(&state, "invalid_phones", summary->invalid_phones);
+	push_key(&state, "errors");
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < summary->nlisted; i++)
+		push_error(&state, &summary->listed[i]);
+	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	push_integer(&state, "import_id", summary->import_id);
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(result);
 }
 
 Jsonb *
 import_response(ImportBatch *batch)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
-	int			listed = 0;
-	int			i;
+	ImportSummary summary;
 
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	push_integer(&state, "success_count", batch->success_count);
-	push_integer(&state, "error_count", batch->error_count);
-	push_integer(&state, "duplicates_skipped", batch->duplicates_skipped);
-	push_integer(&state, "invalid_phones", batch->invalid_phones);
-	push_key(&state, "errors");
-	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
-	for (i = 0; i < batch->nrecords && listed < IMPORT_MAX_LISTED_ERRORS; i++)
-	{
-		const ImportRecord *rec = &batch->records[i];
-
-		if (!OUTCOME_IS_FAILURE(rec->outcome))
-			continue;
-		push_error(&state, rec, import_outcome_code(rec->outcome), rec->error);
-		listed++;
-	}
-	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
-	push_integer(&state, "import_id", batch->import_id);
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(result);
+	memset(&summary, 0, offsetof(ImportSummary, listed));
+	summary.import_id = batch->import_id;
+	import_summarize(&summary, batch, CurrentMemoryContext);
+	return import_summary_response(&summary);
 }
 
 Jsonb *
@@ -139,7 +167,9 @@ import_failure_response(const ImportFailure *failure)
 	push_integer(&state, "invalid_phones", 0);
 	push_key(&state, "errors");
 	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
-	push_error(&state, NULL, failure->code, failure->message);
+	push_error(&state, &(ImportListedFailure) {
+		.index = -1, .code = failure->code, .error = failure->message
+	});
 	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
 	push_null(&state, "import_id");
 	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);

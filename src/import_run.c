@@ -31,6 +31,7 @@
 Jsonb *
 import_run(ImportBatch *batch)
 {
+	batch->import_id = import_new_id();
 	import_validate(batch);
 	import_resolve_lists(batch);
 	import_write(batch);

@@ -625,8 +625,6 @@ import_write(ImportBatch *batch)
 	int			i;
 	int			g;
 
-	batch->import_id = import_new_id();
-
 	for (i = 0; i < batch->nrecords; i++)
 		if (batch->records[i].outcome == OUTCOME_PENDING)
 			sorted[nsorted++] = &batch->records[i];
