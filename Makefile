@@ -7,7 +7,7 @@
 EXTENSION   = trackly_history
 MODULE_big  = trackly_history
 OBJS        = src/trackly_history.o src/auth.o \
-              src/import_jsonb.o src/import_run.o \
+              src/import_jsonb.o src/import_staged.o src/import_run.o \
               src/import_validate.o src/import_lists.o src/import_write.o src/import_id.o \
               src/import_audit.o src/import_response.o \
               src/import_record.o src/support.o \
@@ -16,7 +16,7 @@ DATA        = $(wildcard sql/trackly_history--*.sql)
 PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 
 REGRESS        = validators import_example import_request import_records \
-                 import_duplicates import_save_error import_body upgrade
+                 import_duplicates import_save_error import_body import_staged upgrade
 ISOLATION      = import_concurrency import_concurrency_checked \
                  import_converge import_converge_checked
 ISOLATION_OPTS = --inputdir=test/isolation

@@ -65,7 +65,7 @@ SELECT trackly_import_sends(
 CREATE TABLE before_update AS
 	SELECT 'sends' AS t, s::text AS r FROM trackly.sends s
 	UNION ALL SELECT 'imports', (i.account_id, i.id, i.source, i.success_count, i.error_count)::text FROM trackly.imports i
-	UNION ALL SELECT 'import_errors', e::text FROM trackly.import_errors e
+	UNION ALL SELECT 'import_errors', (e.account_id, e.import_id, e.index, e.id, e.code, e.error)::text FROM trackly.import_errors e
 	UNION ALL SELECT 'accounts', a::text FROM trackly.accounts a;
 
 ALTER EXTENSION trackly_history UPDATE;
@@ -78,7 +78,7 @@ SELECT phone, seen = '2025-11-15 14:30:00+00' AS seen_ok FROM contacts;
 SELECT count(*) AS rows_before,
 	   count(*) FILTER (WHERE r IN (SELECT s::text FROM trackly.sends s
 								   UNION ALL SELECT (i.account_id, i.id, i.source, i.success_count, i.error_count)::text FROM trackly.imports i
-								   UNION ALL SELECT e::text FROM trackly.import_errors e
+								   UNION ALL SELECT (e.account_id, e.import_id, e.index, e.id, e.code, e.error)::text FROM trackly.import_errors e
 								   UNION ALL SELECT a::text FROM trackly.accounts a)) AS kept
   FROM before_update;
 DROP TABLE before_update;

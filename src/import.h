@@ -16,6 +16,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
@@ -34,6 +36,7 @@ typedef enum FieldKind
 	FIELD_STRING,
 	FIELD_NUMBER,				/* a numeric, integral or not */
 	FIELD_INTEGER,				/* an int64 a typed front end already has */
+	FIELD_TIMESTAMP,			/* an instant a typed front end already has */
 	FIELD_BOOL,
 	FIELD_OBJECT,
 	FIELD_ARRAY
@@ -48,6 +51,7 @@ typedef struct ImportField
 		const char *str;		/* FIELD_STRING: not NUL-terminated */
 		Numeric		num;		/* FIELD_NUMBER */
 		int64		integer;	/* FIELD_INTEGER */
+		TimestampTz instant;	/* FIELD_TIMESTAMP: may be infinite */
 		bool		boolean;	/* FIELD_BOOL */
 	};
 } ImportField;
@@ -205,6 +209,15 @@ extern void import_release_records(ImportRecord *records);
  * IMPORT_MAX_BODY_DEPTH, or is not JSON.
  */
 extern bool import_parse_body(const char *s, int len, Jsonb **body, ImportFailure *failure);
+
+/*
+ * Front end: a staging table or view (import_staged.c), read as the caller,
+ * written as the owner of trackly.sends, one import for all its rows;
+ * order_by (NULL: none) names the columns the rows are read in the order
+ * of.  Returns the response; bad arguments raise ERRORs.  The caller is not
+ * connected to SPI.
+ */
+extern Jsonb *import_staged(Oid relid, int64 account_id, ArrayType *order_by);
 
 /* Front end: the jsonb body.  False, with *failure set, for a bad request. */
 extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);

@@ -12,6 +12,8 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -41,6 +43,8 @@ field_kind_name(FieldKind kind)
 		case FIELD_NUMBER:
 		case FIELD_INTEGER:
 			return "a number";
+		case FIELD_TIMESTAMP:
+			return "a timestamp";
 		case FIELD_BOOL:
 			return "a boolean";
 		case FIELD_OBJECT:
@@ -196,6 +200,28 @@ check_phone(ImportBatch *batch, ImportRecord *rec, ImportFieldId field)
 	return false;
 }
 
+/*
+ * Rule 6 for an instant a typed front end read (a timestamptz column): the
+ * years of ISO 8601 that the contract takes, 0001 to 9999.
+ */
+static bool
+check_instant(ImportBatch *batch, ImportRecord *rec, TimestampTz instant)
+{
+	const TimestampTz first = (TimestampTz) (date2j(1, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
+	const TimestampTz beyond = (TimestampTz) (date2j(10000, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
+
+	if (instant >= first && instant < beyond)
+	{
+		rec->sent_at = instant;
+		return true;
+	}
+	import_fail(batch, rec, OUTCOME_INVALID_TIMESTAMP,
+				"timestamp %s is outside the years 0001 to 9999 an ISO 8601 date-time may name.",
+				TIMESTAMP_NOT_FINITE(instant) ? (TIMESTAMP_IS_NOBEGIN(instant) ? "-infinity" : "infinity")
+				: timestamptz_to_str(instant));
+	return false;
+}
+
 /* Rule 6; false (and rec failed) when the timestamp is not valid. */
 static bool
 check_timestamp(ImportBatch *batch, ImportRecord *rec)
@@ -204,6 +230,8 @@ check_timestamp(ImportBatch *batch, ImportRecord *rec)
 	Iso8601Time parsed;
 	char		why[160];
 
+	if (f->kind == FIELD_TIMESTAMP)
+		return check_instant(batch, rec, f->instant);
 	if (f->kind != FIELD_STRING)
 	{
 		import_fail(batch, rec, OUTCOME_INVALID_TIMESTAMP,

@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(trackly_import_sends_api);
 PG_FUNCTION_INFO_V1(trackly_import_sends_sql);
 PG_FUNCTION_INFO_V1(trackly_import_sends_body);
 PG_FUNCTION_INFO_V1(trackly_check_api_key);
+PG_FUNCTION_INFO_V1(trackly_import_sends_from);
 
 void		_PG_init(void);
 
@@ -262,4 +263,37 @@ trackly_import_sends_sql(PG_FUNCTION_ARGS)
 	result = import_sends(body, &batch, found ? NULL : &refused);
 	import_end(&batch);
 	PG_RETURN_JSONB_P(result);
+}
+
+/*
+ * trackly_import_sends_from(source regclass, account_id bigint, order_by
+ * text[]) returns jsonb: a staging table's rows, one import.  Runs as its
+ * caller (not SECURITY DEFINER): import_staged.c reads as the caller and
+ * writes as the owner.
+ */
+Datum
+trackly_import_sends_from(PG_FUNCTION_ARGS)
+{
+	int64		account_id;
+	bool		exists;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the source is NULL; name a table or view")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the account id is NULL; pass the id of an account")));
+	account_id = PG_GETARG_INT64(1);
+	SPI_connect();
+	exists = account_exists(account_id);
+	SPI_finish();
+	if (!exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no account has id " INT64_FORMAT, account_id),
+				 errhint("trackly_create_account makes one.")));
+	PG_RETURN_JSONB_P(import_staged(PG_GETARG_OID(0), account_id,
+									PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2)));
 }

@@ -228,12 +228,12 @@ SELECT is(pg_temp.response_of('import sql fake account')->'errors'->0->>'code', 
 SELECT is(pg_temp.response_of('import forged key')->'errors'->0->>'code', 'invalid_api_key',
 		  'a key whose hash is only in the temp api_keys is invalid');
 SELECT results_eq(
-	$$SELECT source, success_count, error_count, duplicates_skipped, invalid_phones
+	$$SELECT source, success_count::int, error_count::int, duplicates_skipped::int, invalid_phones::int
 		FROM trackly.imports WHERE account_id = current_setting('trackly_test.account')::bigint ORDER BY source$$,
 	$$VALUES ('api'::text, 3, 3, 1, 1), ('sql', 1, 0, 1, 0)$$,
 	'trackly.imports holds one row per accepted import call');
 SELECT results_eq(
-	$$SELECT import_id = (pg_temp.response_of('import api')->>'import_id')::bigint, index, code
+	$$SELECT import_id = (pg_temp.response_of('import api')->>'import_id')::bigint, index::int, code
 		FROM trackly.import_errors WHERE account_id = current_setting('trackly_test.account')::bigint ORDER BY import_id, index$$,
 	$$VALUES (true, 2, 'invalid_phone'::text), (true, 4, 'list_not_found'), (true, 5, 'list_not_found')$$,
 	'trackly.import_errors holds the failed records of the API import');

@@ -313,7 +313,7 @@ SELECT is(jsonb_array_length(body->'errors'), least((body->>'error_count')::int,
 		  format('request %s: errors has min(error_count, 100) elements', r))
   FROM resp ORDER BY r;
 SELECT is((SELECT array_agg((e->>'index')::int ORDER BY o) FROM jsonb_array_elements(body->'errors') WITH ORDINALITY x(e, o)),
-		  (SELECT array_agg(index ORDER BY index) FROM (SELECT index FROM trackly.import_errors ie
+		  (SELECT array_agg(index::int ORDER BY index) FROM (SELECT index FROM trackly.import_errors ie
 														  WHERE ie.import_id = resp.import_id ORDER BY index LIMIT 100) y),
 		  format('request %s: errors are the first failures in ascending index order', r))
   FROM resp ORDER BY r;

@@ -125,7 +125,7 @@ SELECT is_empty($$SELECT e.* FROM trackly.import_errors e JOIN trackly.imports i
 				   WHERE e.account_id <> i.account_id$$,
 				'every import_errors row carries its import''s account');
 SELECT results_eq(
-	$$SELECT r.name, e.account_id::text, e.index, e.id, e.code FROM response r
+	$$SELECT r.name, e.account_id::text, e.index::int, e.id, e.code FROM response r
 		JOIN trackly.import_errors e ON e.import_id = (r.body->>'import_id')::bigint ORDER BY r.name$$,
 	$$VALUES ('a1', pg_temp.v('a'), 2, 'bad-1', 'invalid_phone'), ('a2', pg_temp.v('a'), 2, 'bad-1', 'invalid_phone'),
 	         ('b1', pg_temp.v('b'), 2, 'bad-1', 'invalid_phone'), ('b2', pg_temp.v('b'), 2, 'bad-1', 'invalid_phone')$$,

@@ -1,0 +1,121 @@
+-- trackly_import_sends_from: a staging table or view, one import.  Columns
+-- matched by name and type; every per-record rule; duplicates within the
+-- source and against stored rows; more rows than one batch; order_by; read as
+-- the caller, written as the owner; a failure part-way keeps nothing.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS trackly_history CASCADE;
+CREATE EXTENSION trackly_history;
+DROP SCHEMA IF EXISTS import_staged CASCADE;
+DROP ROLE IF EXISTS trackly_test_dba;
+RESET client_min_messages;
+CREATE SCHEMA import_staged;
+SET search_path = import_staged, public;
+SET TimeZone = 'UTC';
+-- Progress notices come every few seconds of a long import: none here.
+SET client_min_messages = warning;
+
+SELECT trackly_create_account('Staged Co') AS account \gset
+SELECT trackly_create_list(:account, '+14155551234', 'Main', 42) AS list_42;
+
+-- A staging table as COPY ... FROM a CSV leaves it: text columns, empty strings.
+CREATE TABLE staging (id text, list_id text, list_number text, to_number text, message text,
+					  creative_id text, send_type text, delivered text, length text, timestamp text,
+					  campaign text);
+INSERT INTO staging VALUES
+	('s1', '42', '', '+12025559876', 'hello', '101', 'campaign', 'true', '5', '2025-11-15T14:30:00Z', 'x'),
+	('s2', '', '+14155551234', '+13105558888', '', '', '', 'f', '', '2025-11-15 14:31:00', NULL),
+	('s3', '', '', '+12025559876', NULL, '', NULL, '', '', '2025-11-15T14:32:00+01:00', NULL),
+	-- every rule, first failure wins
+	('', '', '', '+12025559876', NULL, '', NULL, '', '', '2025-11-15T14:30:00Z', NULL),
+	('f2', '', '', '', NULL, '', NULL, '', '', '2025-11-15T14:30:00Z', NULL),
+	('f3', '', '', '+12025559876', NULL, '', NULL, '', '', '', NULL),
+	('f4', '', '', '+1415', NULL, '', NULL, '', '', '2025-11-15T14:30:00Z', NULL),
+	('f5', '', '', '+12025559876', NULL, '', NULL, '', '', '2025-02-29T10:00:00Z', NULL),
+	('f6', 'forty-two', '', '+12025559876', NULL, '', NULL, '', '', '2025-11-15T14:30:00Z', NULL),
+	('f7', '42.5', '', '+12025559876', NULL, '', NULL, '', '', '2025-11-15T14:30:00Z', NULL),
+	('f8', '', '', '+12025559876', NULL, '', NULL, 'maybe', '', '2025-11-15T14:30:00Z', NULL),
+	('f9', '', '', '+12025559876', NULL, '', '', '', '', '2025-11-15T14:30:00Z', NULL),
+	('f10', '', '', '+12025559876', NULL, '', NULL, '', '-1', '2025-11-15T14:30:00Z', NULL),
+	('f11', '7', '', '+12025559876', NULL, '', NULL, '', '', '2025-11-15T14:30:00Z', NULL),
+	-- duplicates within the source: the first valid record of an id counts
+	('s1', '', '', '+12025559876', 'again', '', NULL, '', '', '2025-11-15T14:30:00Z', NULL),
+	('f4', '', '', '+12025559876', 'f4 the second time, valid', '', NULL, '', '', '2025-11-15T14:30:00Z', NULL);
+
+SELECT r - 'errors' - 'import_id' AS counts, jsonb_array_length(r->'errors') AS listed
+  FROM trackly_import_sends_from('staging', :account) r;
+SELECT index, id, code, error FROM trackly.import_errors WHERE account_id = :account ORDER BY index;
+SELECT id, list_id, to_number, message, creative_id, send_type, delivered, length, sent_at
+  FROM trackly.sends WHERE account_id = :account ORDER BY id;
+-- A failure keeps its source row, values as the source holds them.
+SELECT source_row FROM trackly.import_errors WHERE account_id = :account AND id = 'f8';
+SELECT source, success_count, error_count, duplicates_skipped, invalid_phones
+  FROM trackly.imports WHERE account_id = :account;
+
+-- Again: the stored rows are duplicates; order_by fixes the indexes.
+SELECT r - 'errors' - 'import_id' AS counts, r->'errors'->0->'index' AS first_failure_index
+  FROM trackly_import_sends_from('staging', :account, '{id, to_number}') r;
+
+-- A view maps other names and types; domains count as their base types.
+CREATE DOMAIN phone AS text;
+CREATE TABLE legacy (msg_id bigint, phone phone, sent timestamptz, list numeric, ok boolean, body varchar(20));
+INSERT INTO legacy VALUES
+	(1001, '+12025559876', '2025-11-15 14:30:00+00', 42, true, 'typed'),
+	(1002, '+12025559876', 'infinity', NULL, NULL, NULL),
+	(1003, '+12025559876', '2025-11-15 14:30:00+00', 42.5, NULL, NULL),
+	(1004, '+12025559876', '2025-11-15 14:30:00+00', 0, NULL, NULL);
+CREATE VIEW legacy_sends AS
+	SELECT msg_id AS id, phone AS to_number, sent AS timestamp, list AS list_id, ok AS delivered, body AS message
+	  FROM legacy;
+SELECT r - 'import_id' AS response FROM trackly_import_sends_from('legacy_sends', :account) r;
+SELECT id, list_id, delivered, message, sent_at FROM trackly.sends WHERE account_id = :account AND id LIKE '100%';
+
+-- More rows than one batch (1,000), with duplicates across batches.
+CREATE TABLE big AS SELECT 'b' || (g % 2200) AS id, '+12025559876' AS to_number,
+						   '2025-11-15T14:30:00Z' AS timestamp FROM generate_series(1, 2500) g;
+SELECT r - 'errors' - 'import_id' AS counts FROM trackly_import_sends_from('big', :account) r;
+
+-- Refused before anything is read: a missing or a wrongly typed column, an
+-- unknown order_by column, an unknown account, NULLs, no SELECT right.
+CREATE TABLE no_id (to_number text, timestamp text);
+SELECT trackly_import_sends_from('no_id', :account);
+CREATE TABLE bad_type (id text, to_number text, timestamp date);
+SELECT trackly_import_sends_from('bad_type', :account);
+CREATE TABLE bad_message (id text, to_number text, timestamp text, message integer);
+SELECT trackly_import_sends_from('bad_message', :account);
+SELECT trackly_import_sends_from('staging', :account, '{nope}');
+SELECT trackly_import_sends_from('staging', 999999);
+SELECT trackly_import_sends_from(NULL, :account);
+CREATE SEQUENCE not_a_table;
+SELECT trackly_import_sends_from('not_a_table', :account);
+
+-- As a DBA role: reads as itself (no SELECT: refused), writes as the owner.
+CREATE ROLE trackly_test_dba;
+GRANT trackly_admin TO trackly_test_dba;
+GRANT USAGE ON SCHEMA import_staged TO trackly_test_dba;
+CREATE FUNCTION import_staged.who() RETURNS text LANGUAGE sql AS 'SELECT current_user::text';
+CREATE VIEW whose AS SELECT 'w' || who() AS id, '+12025559876' AS to_number, '2025-11-15T14:30:00Z' AS timestamp;
+SET ROLE trackly_test_dba;
+SELECT trackly_import_sends_from('staging', :account);
+RESET ROLE;
+GRANT SELECT ON whose TO trackly_test_dba;
+GRANT EXECUTE ON FUNCTION import_staged.who() TO trackly_test_dba;
+SET ROLE trackly_test_dba;
+SELECT r->'success_count' AS stored FROM trackly_import_sends_from('import_staged.whose', :account) r;
+RESET ROLE;
+-- The view's function ran as the caller, not as the owner.
+SELECT id FROM trackly.sends WHERE account_id = :account AND id LIKE 'w%';
+
+-- A failure part-way (a row the view cannot compute) keeps nothing.
+CREATE TABLE half (n int);
+INSERT INTO half SELECT g FROM generate_series(1, 1500) g;
+CREATE VIEW breaks AS SELECT 'h' || n AS id, '+12025559876' AS to_number,
+							 '2025-11-15T14:30:00Z' AS timestamp, (1 / (1400 - n))::text AS message FROM half;
+SELECT count(*) AS imports_before FROM trackly.imports WHERE account_id = :account \gset
+SELECT trackly_import_sends_from('breaks', :account);
+SELECT count(*) FILTER (WHERE id LIKE 'h%') AS rows_kept,
+	   (SELECT count(*) FROM trackly.imports WHERE account_id = :account) - :imports_before AS imports_kept
+  FROM trackly.sends WHERE account_id = :account;
+
+SET client_min_messages = warning;
+DROP SCHEMA import_staged CASCADE;
+DROP ROLE trackly_test_dba;

@@ -1,0 +1,573 @@
+/*
+ * import_staged.c
+ *		Front end of the import for a staging table or view: its rows, read
+ *		in batches through a cursor, become records of the same pipeline as a
+ *		request body's (validate, lists, write, audit), one import for the
+ *		whole source.
+ *
+ * Rights.  The source is read as the caller, with the caller's search_path:
+ * a view or a function in it runs as the caller, never as the extension's
+ * owner.  Only around the stages does the import switch to the owner of
+ * trackly.sends, with search_path pg_catalog, pg_temp, as a SECURITY
+ * DEFINER function would (SetUserIdAndSecContext, as PostgreSQL's own
+ * maintenance commands switch users).  A transaction's abort puts both back.
+ *
+ * Columns are matched by name to the record fields; a missing id, to_number
+ * or timestamp column, or a column of a type its field does not take, is an
+ * ERROR before anything is read.  Values: SQL NULL is an absent field; in
+ * text-like columns an empty string is absent for the integer, boolean and
+ * timestamp fields, and is what "" is in JSON for the string fields.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "import.h"
+#include "support.h"
+
+/* Rows a batch reads at a time (the stages' records buffer holds as many). */
+#define STAGED_BATCH_ROWS IMPORT_MAX_RECORDS
+/* Seconds between progress notices. */
+#define PROGRESS_SECONDS 5
+/* Characters of a source value a stored failure keeps. */
+#define SOURCE_VALUE_CHARS 100
+
+/* How a column's (base) type is read. */
+typedef enum ColumnClass
+{
+	COLUMN_NONE = 0,			/* no such column */
+	COLUMN_TEXT,				/* text, varchar, name */
+	COLUMN_BPCHAR,				/* char(n): trailing blanks do not count */
+	COLUMN_INTEGER,				/* smallint, integer, bigint */
+	COLUMN_NUMERIC,
+	COLUMN_BOOL,
+	COLUMN_TIMESTAMPTZ,
+	COLUMN_TIMESTAMP			/* read as UTC */
+} ColumnClass;
+
+/* What a field takes, as a bit per ColumnClass. */
+#define TAKES(c) (1 << (c))
+#define TAKES_TEXT (TAKES(COLUMN_TEXT) | TAKES(COLUMN_BPCHAR))
+#define TAKES_INTEGER (TAKES_TEXT | TAKES(COLUMN_INTEGER) | TAKES(COLUMN_NUMERIC))
+
+static const struct
+{
+	int			takes;
+	const char *described;		/* what it takes, for a message */
+	bool		required;
+	bool		string;			/* a string field: "" means what "" means in JSON */
+}			field_columns[IMPORT_NFIELDS] = {
+	[F_ID] = {TAKES_TEXT | TAKES(COLUMN_INTEGER), "text, varchar, char, smallint, integer or bigint", true, true},
+	[F_TO_NUMBER] = {TAKES_TEXT, "text, varchar or char", true, true},
+	[F_TIMESTAMP] = {TAKES_TEXT | TAKES(COLUMN_TIMESTAMPTZ) | TAKES(COLUMN_TIMESTAMP),
+	"text, varchar, char, timestamptz or timestamp", true, false},
+	[F_LIST_ID] = {TAKES_INTEGER, "text, varchar, char, smallint, integer, bigint or numeric", false, false},
+	[F_LIST_NUMBER] = {TAKES_TEXT, "text, varchar or char", false, true},
+	[F_CREATIVE_ID] = {TAKES_INTEGER, "text, varchar, char, smallint, integer, bigint or numeric", false, false},
+	[F_LENGTH] = {TAKES_INTEGER, "text, varchar, char, smallint, integer, bigint or numeric", false, false},
+	[F_MESSAGE] = {TAKES_TEXT, "text, varchar or char", false, true},
+	[F_SEND_TYPE] = {TAKES_TEXT, "text, varchar or char", false, true},
+	[F_DELIVERED] = {TAKES_TEXT | TAKES(COLUMN_BOOL), "text, varchar, char or boolean", false, false},
+};
+
+/* The source as the import reads it. */
+typedef struct StagedSource
+{
+	Oid			relid;
+	char	   *name;			/* schema-qualified, quoted */
+	int			column[IMPORT_NFIELDS]; /* 1-based position in the query, 0: none */
+	ColumnClass class[IMPORT_NFIELDS];
+	char	   *column_name[IMPORT_NFIELDS];
+	double		estimated_rows;
+	char	   *query;
+} StagedSource;
+
+static ColumnClass
+column_class(Oid type)
+{
+	switch (getBaseType(type))
+	{
+		case TEXTOID:
+		case VARCHAROID:
+			return COLUMN_TEXT;
+		case BPCHAROID:
+			return COLUMN_BPCHAR;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return COLUMN_INTEGER;
+		case NUMERICOID:
+			return COLUMN_NUMERIC;
+		case BOOLOID:
+			return COLUMN_BOOL;
+		case TIMESTAMPTZOID:
+			return COLUMN_TIMESTAMPTZ;
+		case TIMESTAMPOID:
+			return COLUMN_TIMESTAMP;
+		default:
+			return COLUMN_NONE;
+	}
+}
+
+/* Checks the source and its columns, and writes the query that reads it. */
+static void
+describe_source(StagedSource *src, Oid relid, ArrayType *order_by)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	char		kind = rel->rd_rel->relkind;
+	StringInfoData q;
+	int			f;
+	int			n = 0;
+	int			i;
+
+	memset(src, 0, sizeof(*src));
+	src->relid = relid;
+	src->name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										   RelationGetRelationName(rel));
+	src->estimated_rows = rel->rd_rel->reltuples;
+	if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE && kind != RELKIND_VIEW &&
+		kind != RELKIND_MATVIEW && kind != RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table, view, materialized view or foreign table", src->name)));
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for %s", src->name),
+				 errhint("The import reads the source as you: you need SELECT on it.")));
+
+	initStringInfo(&q);
+	appendStringInfoString(&q, "SELECT ");
+	for (f = 0; f < IMPORT_NFIELDS; f++)
+	{
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), import_field_names[f].name) == 0)
+				break;
+		}
+		if (i == desc->natts)
+		{
+			if (field_columns[f].required)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("%s has no column \"%s\"", src->name, import_field_names[f].name),
+						 errdetail("Every record needs an id, a to_number and a timestamp."),
+						 errhint("Name the columns as the API's record fields, or map other names in a view.")));
+			continue;
+		}
+		src->class[f] = column_class(TupleDescAttr(desc, i)->atttypid);
+		if ((field_columns[f].takes & TAKES(src->class[f])) == 0 || src->class[f] == COLUMN_NONE)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of %s is of type %s, which the field %s does not take",
+							import_field_names[f].name, src->name,
+							format_type_be(TupleDescAttr(desc, i)->atttypid), import_field_names[f].name),
+					 errdetail("The field %s takes %s (a domain over one of them too).",
+							   import_field_names[f].name, field_columns[f].described),
+					 errhint("Cast the column in a view over the source.")));
+		src->column_name[f] = pstrdup(import_field_names[f].name);
+		appendStringInfo(&q, "%s%s", n > 0 ? ", " : "", quote_identifier(import_field_names[f].name));
+		src->column[f] = ++n;
+	}
+	appendStringInfo(&q, " FROM %s", src->name);
+
+	if (order_by != NULL)
+	{
+		Datum	   *names;
+		bool	   *nulls;
+		int			count;
+
+		deconstruct_array(order_by, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &count);
+		for (i = 0; i < count; i++)
+		{
+			char	   *name;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("order_by holds a NULL; name columns of %s", src->name)));
+			name = TextDatumGetCString(names[i]);
+			if (get_attnum(relid, name) == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("order_by names \"%s\", which is no column of %s", name, src->name)));
+			appendStringInfo(&q, "%s%s", i == 0 ? " ORDER BY " : ", ", quote_identifier(name));
+		}
+	}
+	src->query = q.data;
+	table_close(rel, AccessShareLock);
+}
+
+/* Is s[0 .. len-1] a JSON-like number (-12, 4.2e1) that numeric_in takes safely? */
+static bool
+looks_numeric(const char *s, int len)
+{
+	int			i = 0;
+	int			digits = 0;
+	int			exponent_digits = 0;
+
+	if (i < len && s[i] == '-')
+		i++;
+	while (i < len && isdigit((unsigned char) s[i]))
+		i++, digits++;
+	if (i < len && s[i] == '.')
+	{
+		i++;
+		while (i < len && isdigit((unsigned char) s[i]))
+			i++, digits++;
+	}
+	if (digits == 0 || digits > 1000)
+		return false;
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		while (i < len && isdigit((unsigned char) s[i]))
+			i++, exponent_digits++;
+		if (exponent_digits == 0 || exponent_digits > 4)
+			return false;
+	}
+	return i == len;
+}
+
+/* Fills field from a text-like value, by what the field takes. */
+static void
+read_text_field(ImportFieldId f, const char *s, int len, ImportField *field)
+{
+	bool		b;
+
+	if (field_columns[f].string)
+	{
+		field->kind = FIELD_STRING;
+		field->str = s;
+		field->len = len;
+		return;
+	}
+	if (len == 0)
+	{
+		field->kind = FIELD_ABSENT;
+		return;
+	}
+	field->kind = FIELD_STRING;
+	field->str = s;
+	field->len = len;
+	if (f == F_DELIVERED)
+	{
+		if (parse_bool_with_len(s, len, &b))
+		{
+			field->kind = FIELD_BOOL;
+			field->boolean = b;
+		}
+	}
+	else if (f != F_TIMESTAMP && looks_numeric(s, len))
+	{
+		char	   *text = pnstrdup(s, len);
+
+		field->kind = FIELD_NUMBER;
+		field->num = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+														 ObjectIdGetDatum(InvalidOid),
+														 Int32GetDatum(-1)));
+	}
+}
+
+/* Fills field from a column's value. */
+static void
+read_field(const StagedSource *src, ImportFieldId f, Datum value, bool isnull, ImportField *field)
+{
+	text	   *t;
+	int			len;
+
+	if (isnull)
+	{
+		field->kind = FIELD_NULL;
+		return;
+	}
+	switch (src->class[f])
+	{
+		case COLUMN_TEXT:
+		case COLUMN_BPCHAR:
+			t = DatumGetTextPP(value);
+			len = VARSIZE_ANY_EXHDR(t);
+			if (src->class[f] == COLUMN_BPCHAR)
+				while (len > 0 && VARDATA_ANY(t)[len - 1] == ' ')
+					len--;
+			read_text_field(f, VARDATA_ANY(t), len, field);
+			break;
+		case COLUMN_INTEGER:
+			field->kind = FIELD_INTEGER;
+			field->integer = DatumGetInt64(value);
+			break;
+		case COLUMN_NUMERIC:
+			field->kind = FIELD_NUMBER;
+			field->num = DatumGetNumeric(value);
+			break;
+		case COLUMN_BOOL:
+			field->kind = FIELD_BOOL;
+			field->boolean = DatumGetBool(value);
+			break;
+		case COLUMN_TIMESTAMPTZ:
+		case COLUMN_TIMESTAMP:
+			field->kind = FIELD_TIMESTAMP;
+			field->instant = DatumGetTimestampTz(value);
+			break;
+		case COLUMN_NONE:
+			field->kind = FIELD_ABSENT;
+			break;
+	}
+}
+
+/* A row's values as jsonb, each as its type writes it, shortened. */
+static Datum
+source_row(const StagedSource *src, HeapTuple tuple, TupleDesc desc)
+{
+	JsonbParseState *state = NULL;
+	int			f;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (f = 0; f < IMPORT_NFIELDS; f++)
+	{
+		JsonbValue	k;
+		JsonbValue	v;
+		bool		isnull;
+		Datum		value;
+
+		if (src->column[f] == 0)
+			continue;
+		k.type = jbvString;
+		k.val.string.val = src->column_name[f];
+		k.val.string.len = strlen(src->column_name[f]);
+		pushJsonbValue(&state, WJB_KEY, &k);
+		value = SPI_getbinval(tuple, desc, src->column[f], &isnull);
+		if (isnull)
+			v.type = jbvNull;
+		else
+		{
+			char	   *out = SPI_getvalue(tuple, desc, src->column[f]);
+			int			len = strlen(out);
+			int			clipped = pg_mbcharcliplen(out, len, SOURCE_VALUE_CHARS);
+
+			(void) value;
+			v.type = jbvString;
+			v.val.string.val = clipped < len ? psprintf("%.*s...", clipped, out) : out;
+			v.val.string.len = strlen(v.val.string.val);
+		}
+		pushJsonbValue(&state, WJB_VALUE, &v);
+	}
+	return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+}
+
+/* The owner of a relation. */
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/* Who the stages run as: the owner of trackly.sends, with a pinned search_path. */
+typedef struct Writer
+{
+	Oid			caller;
+	int			caller_context;
+	Oid			owner;
+	int			guc_level;
+} Writer;
+
+static void
+become_writer(Writer *w)
+{
+	SetUserIdAndSecContext(w->owner, w->caller_context | SECURITY_LOCAL_USERID_CHANGE);
+	w->guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+static void
+become_caller(Writer *w)
+{
+	AtEOXact_GUC(true, w->guc_level);
+	SetUserIdAndSecContext(w->caller, w->caller_context);
+}
+
+/* Says how far the import is. */
+static void
+report_progress(const StagedSource *src, int64 read, const ImportSummary *s, TimestampTz start)
+{
+	long		secs;
+	int			usecs;
+	double		elapsed;
+
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	elapsed = secs + usecs / 1e6;
+	if (src->estimated_rows > 0)
+		ereport(NOTICE,
+				(errmsg("%s: " INT64_FORMAT " rows read (about %.0f %%), " INT64_FORMAT " stored, "
+						INT64_FORMAT " failed, " INT64_FORMAT " duplicates, %.0f rows a second",
+						src->name, read, Min(100.0, 100.0 * read / src->estimated_rows),
+						s->success_count, s->error_count, s->duplicates_skipped,
+						elapsed > 0 ? read / elapsed : 0)));
+	else
+		ereport(NOTICE,
+				(errmsg("%s: " INT64_FORMAT " rows read, " INT64_FORMAT " stored, " INT64_FORMAT
+						" failed, " INT64_FORMAT " duplicates, %.0f rows a second",
+						src->name, read, s->success_count, s->error_count, s->duplicates_skipped,
+						elapsed > 0 ? read / elapsed : 0)));
+}
+
+Jsonb *
+import_staged(Oid relid, int64 account_id, ArrayType *order_by)
+{
+	MemoryContext call_cxt = CurrentMemoryContext;
+	MemoryContext batch_cxt;
+	StagedSource src;
+	ImportSummary *summary = palloc0(sizeof(ImportSummary));
+	ImportBatch batch;
+	Writer		writer;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	TimestampTz start = GetCurrentTimestamp();
+	TimestampTz last_notice = start;
+	int64		read = 0;
+	int			guc_level;
+	Jsonb	   *response;
+
+	describe_source(&src, relid, order_by);
+
+	GetUserIdAndSecContext(&writer.caller, &writer.caller_context);
+	writer.owner = relation_owner(trackly_relation_oid("sends"));
+
+	SPI_connect();
+	batch_cxt = AllocSetContextCreate(call_cxt, "trackly staged batch", ALLOCSET_DEFAULT_SIZES);
+
+	/* The source, as the caller; a scan that starts where it starts. */
+	plan = SPI_prepare(src.query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed (%s) for: %s", SPI_result_code_string(SPI_result), src.query);
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, false);
+	AtEOXact_GUC(true, guc_level);
+
+	memset(&batch, 0, sizeof(batch));
+	batch.account_id = account_id;
+	batch.source = "staged";
+	batch.cxt = batch_cxt;
+
+	become_writer(&writer);
+	summary->import_id = import_new_id();
+	become_caller(&writer);
+
+	for (;;)
+	{
+		SPITupleTable *rows;
+		uint64		n;
+		uint64		i;
+		int			f;
+
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, STAGED_BATCH_ROWS);
+		rows = SPI_tuptable;
+		n = SPI_processed;
+		if (n == 0)
+			break;
+
+		MemoryContextSwitchTo(batch_cxt);
+		batch.records = import_records_buffer((int) n);
+		batch.nrecords = (int) n;
+		batch.index_base = read;
+		batch.import_id = summary->import_id;
+		batch.success_count = 0;
+		for (i = 0; i < n; i++)
+		{
+			ImportRecord *rec = &batch.records[i];
+
+			rec->index = (int) i;
+			rec->kind = FIELD_OBJECT;
+			for (f = 0; f < IMPORT_NFIELDS; f++)
+			{
+				bool		isnull = true;
+				Datum		value = (Datum) 0;
+
+				if (src.column[f] > 0)
+					value = SPI_getbinval(rows->vals[i], rows->tupdesc, src.column[f], &isnull);
+				else
+				{
+					rec->fields[f].kind = FIELD_ABSENT;
+					continue;
+				}
+				read_field(&src, f, value, isnull, &rec->fields[f]);
+			}
+		}
+
+		/* The stages, as the writer, in an SPI connection of the batch's own (so what their queries return goes with it). */
+		become_writer(&writer);
+		SPI_connect();
+		import_validate(&batch);
+		import_resolve_lists(&batch);
+		import_write(&batch);
+		import_count_outcomes(&batch);
+		batch.source_rows = NULL;
+		if (batch.error_count > 0)
+		{
+			batch.source_rows = palloc0(sizeof(Datum) * n);
+			for (i = 0; i < n; i++)
+				if (OUTCOME_IS_FAILURE(batch.records[i].outcome))
+					batch.source_rows[i] = source_row(&src, rows->vals[i], rows->tupdesc);
+		}
+		import_record_errors(&batch);
+		import_summarize(summary, &batch, call_cxt);
+		SPI_finish();
+		become_caller(&writer);
+
+		read += n;
+		import_release_records(batch.records);
+		SPI_freetuptable(rows);
+		MemoryContextSwitchTo(call_cxt);
+		MemoryContextReset(batch_cxt);
+
+		if (GetCurrentTimestamp() - last_notice >= PROGRESS_SECONDS * USECS_PER_SEC)
+		{
+			report_progress(&src, read, summary, start);
+			last_notice = GetCurrentTimestamp();
+		}
+	}
+	SPI_cursor_close(portal);
+
+	become_writer(&writer);
+	import_record_import(&batch, summary);
+	become_caller(&writer);
+	if (last_notice != start)
+		report_progress(&src, read, summary, start);
+
+	MemoryContextSwitchTo(call_cxt);
+	response = import_summary_response(summary);
+	SPI_finish();
+	MemoryContextDelete(batch_cxt);
+	return response;
+}
