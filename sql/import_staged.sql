@@ -116,6 +116,48 @@ SELECT count(*) FILTER (WHERE id LIKE 'h%') AS rows_kept,
 	   (SELECT count(*) FROM trackly.imports WHERE account_id = :account) - :imports_before AS imports_kept
   FROM trackly.sends WHERE account_id = :account;
 
+-- The committing procedure: slices of batch_rows rows, each its own import,
+-- indexes counted across the load.  Physical order for a plain table...
+SELECT trackly_create_account('Loaded Co') AS loaded \gset
+CALL trackly_load_sends('big', :loaded, batch_rows => 1000);
+SELECT count(*) AS imports, sum(success_count) AS stored, sum(duplicates_skipped) AS duplicates,
+	   bool_and(source = 'staged') AS staged
+  FROM trackly.imports WHERE account_id = :loaded;
+-- ... a key for a view; a failure part-way (an error that is not a row's,
+-- from a trigger of the user's on trackly.sends, at the 1,499th row) keeps
+-- the slices before it, and calling again finishes the load (stored rows
+-- come back as duplicates).
+CREATE VIEW numbered AS SELECT n, 'k' || n AS id, '+12025559876' AS to_number,
+							   '2025-11-15T14:30:00Z' AS timestamp,
+							   CASE WHEN n % 500 = 0 THEN 'bad' END AS list_id FROM half;
+CREATE FUNCTION import_staged.stop_at_k1500() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.id = 'k1499' THEN
+		RAISE EXCEPTION 'the disk is full (a stand-in)' USING ERRCODE = '53100';
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER stop_at_k1500 BEFORE INSERT ON trackly.sends
+	FOR EACH ROW EXECUTE FUNCTION import_staged.stop_at_k1500();
+CALL trackly_load_sends('numbered', :loaded, '{n}', 1000);
+SELECT count(*) AS rows_kept FROM trackly.sends WHERE account_id = :loaded AND id LIKE 'k%';
+DROP TRIGGER stop_at_k1500 ON trackly.sends;
+CALL trackly_load_sends('numbered', :loaded, '{n}', 1000);
+SELECT count(*) AS rows_stored FROM trackly.sends WHERE account_id = :loaded AND id LIKE 'k%';
+SELECT success_count, error_count, duplicates_skipped FROM trackly.imports i
+ WHERE account_id = :loaded AND EXISTS (SELECT FROM trackly.sends s WHERE s.account_id = :loaded
+											AND s.import_id = i.id AND s.id LIKE 'k%')
+ ORDER BY created_at, success_count;
+-- The failures' indexes count across the slices: n - 1.
+SELECT DISTINCT index, id FROM trackly.import_errors WHERE account_id = :loaded AND id LIKE 'k%' ORDER BY index;
+-- Refused: a view without order_by, a key that is not unique, an unknown column, batch_rows 0.
+CALL trackly_load_sends('numbered', :loaded);
+CALL trackly_load_sends('staging', :loaded, '{to_number}');
+CALL trackly_load_sends('staging', :loaded, '{nope}');
+CALL trackly_load_sends('big', :loaded, NULL, 0);
+CALL trackly_load_sends('big', 999999);
+
 SET client_min_messages = warning;
 DROP SCHEMA import_staged CASCADE;
 DROP ROLE trackly_test_dba;

@@ -214,10 +214,11 @@ extern bool import_parse_body(const char *s, int len, Jsonb **body, ImportFailur
  * Front end: a staging table or view (import_staged.c), read as the caller,
  * written as the owner of trackly.sends, one import for all its rows;
  * order_by (NULL: none) names the columns the rows are read in the order
- * of.  Returns the response; bad arguments raise ERRORs.  The caller is not
+ * of; the first row's index is index_base (a slice of a longer load).
+ * Returns the response; bad arguments raise ERRORs.  The caller is not
  * connected to SPI.
  */
-extern Jsonb *import_staged(Oid relid, int64 account_id, ArrayType *order_by);
+extern Jsonb *import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base);
 
 /* Front end: the jsonb body.  False, with *failure set, for a bad request. */
 extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);

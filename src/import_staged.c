@@ -440,7 +440,7 @@ report_progress(const StagedSource *src, int64 read, const ImportSummary *s, Tim
 }
 
 Jsonb *
-import_staged(Oid relid, int64 account_id, ArrayType *order_by)
+import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base)
 {
 	MemoryContext call_cxt = CurrentMemoryContext;
 	MemoryContext batch_cxt;
@@ -452,7 +452,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by)
 	Portal		portal;
 	TimestampTz start = GetCurrentTimestamp();
 	TimestampTz last_notice = start;
-	int64		read = 0;
+	int64		read = index_base;
 	int			guc_level;
 	Jsonb	   *response;
 

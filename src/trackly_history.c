@@ -34,6 +34,7 @@ PG_FUNCTION_INFO_V1(trackly_import_sends_sql);
 PG_FUNCTION_INFO_V1(trackly_import_sends_body);
 PG_FUNCTION_INFO_V1(trackly_check_api_key);
 PG_FUNCTION_INFO_V1(trackly_import_sends_from);
+PG_FUNCTION_INFO_V1(trackly_import_sends_slice);
 
 void		_PG_init(void);
 
@@ -271,8 +272,9 @@ trackly_import_sends_sql(PG_FUNCTION_ARGS)
  * caller (not SECURITY DEFINER): import_staged.c reads as the caller and
  * writes as the owner.
  */
-Datum
-trackly_import_sends_from(PG_FUNCTION_ARGS)
+/* The source and account of a staged import: ERRORs for NULLs and unknown accounts. */
+static int64
+staged_arguments(FunctionCallInfo fcinfo)
 {
 	int64		account_id;
 	bool		exists;
@@ -294,6 +296,27 @@ trackly_import_sends_from(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no account has id " INT64_FORMAT, account_id),
 				 errhint("trackly_create_account makes one.")));
+	return account_id;
+}
+
+Datum
+trackly_import_sends_from(PG_FUNCTION_ARGS)
+{
+	int64		account_id = staged_arguments(fcinfo);
+
 	PG_RETURN_JSONB_P(import_staged(PG_GETARG_OID(0), account_id,
-									PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2)));
+									PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), 0));
+}
+
+/* trackly.import_sends_slice(source, account_id, index_base): one slice of trackly_load_sends. */
+Datum
+trackly_import_sends_slice(PG_FUNCTION_ARGS)
+{
+	int64		account_id = staged_arguments(fcinfo);
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("index_base is NULL")));
+	PG_RETURN_JSONB_P(import_staged(PG_GETARG_OID(0), account_id, NULL, PG_GETARG_INT64(2)));
 }
