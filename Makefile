@@ -18,7 +18,7 @@ PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 REGRESS        = validators import_example import_request import_records \
                  import_duplicates import_save_error import_body import_staged upgrade
 ISOLATION      = import_concurrency import_concurrency_checked \
-                 import_converge import_converge_checked
+                 import_converge import_converge_checked import_staged_concurrency
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config
