@@ -119,10 +119,13 @@ BEGIN
 		IF pg_catalog.to_regclass(pg_catalog.format('pg_temp.%I', slice_name)) IS NOT NULL THEN
 			EXECUTE pg_catalog.format('DROP VIEW pg_temp.%I', slice_name);
 		END IF;
+		-- By ctid: physical order, read from the last slice's end on (a TID
+		-- range scan; synchronized scans are off while the import reads).
+		-- By key: the key's order (an index on it keeps each slice cheap).
 		EXECUTE pg_catalog.format('CREATE TEMP VIEW %I AS SELECT * FROM (SELECT s.*%s FROM %s s) s'
-								  ' WHERE %s ORDER BY %s LIMIT %s',
+								  ' WHERE %s %s LIMIT %s',
 								  slice_name, CASE WHEN by_ctid THEN ', s.ctid AS trackly_slice_ctid' ELSE '' END,
-								  source, after, keys, batch_rows);
+								  source, after, CASE WHEN by_ctid THEN '' ELSE 'ORDER BY ' || keys END, batch_rows);
 		EXECUTE pg_catalog.format('SELECT EXISTS (SELECT FROM pg_temp.%I)', slice_name) INTO bad;
 		EXIT WHEN NOT bad;		-- nothing left: no empty import
 		r := trackly.import_sends_slice(pg_catalog.format('pg_temp.%I', slice_name)::regclass, account_id, read);
@@ -135,6 +138,11 @@ BEGIN
 		failed := failed + (r->>'error_count')::bigint;
 		duplicates := duplicates + (r->>'duplicates_skipped')::bigint;
 		-- The last key of this slice, each value as text.
+		IF by_ctid THEN
+			EXECUTE pg_catalog.format('SELECT ARRAY[pg_catalog.max(trackly_slice_ctid)::text] FROM pg_temp.%I',
+									  slice_name)
+			   INTO last_key;
+		ELSE
 		EXECUTE pg_catalog.format('SELECT ARRAY[%s] FROM pg_temp.%I ORDER BY %s LIMIT 1',
 								  (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k) || '::text', ', ' ORDER BY o)
 									 FROM pg_catalog.unnest(key_columns) WITH ORDINALITY AS u(k, o)),
@@ -142,6 +150,7 @@ BEGIN
 								  (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k) || ' DESC', ', ' ORDER BY o)
 									 FROM pg_catalog.unnest(key_columns) WITH ORDINALITY AS u(k, o)))
 		   INTO last_key;
+		END IF;
 		RAISE NOTICE 'slice %: % rows, % stored, % failed, % duplicates (import %); % rows so far',
 			slice, rows_in_slice, r->'success_count', r->'error_count', r->'duplicates_skipped', r->'import_id', read;
 		COMMIT;

@@ -103,7 +103,8 @@ typedef enum ImportOutcome
 typedef struct ImportRecord
 {
 	/* filled by the front end */
-	int			index;			/* 0-based position in the request */
+	int64		index;			/* 0-based position in the request (for a
+								 * staging table, in the source's order) */
 	FieldKind	kind;			/* FIELD_OBJECT for a proper record */
 	ImportField fields[IMPORT_NFIELDS];
 
@@ -129,7 +130,8 @@ typedef struct ImportBatch
 	int64		api_key_id;		/* 0: no key (not the api source) */
 	int			nrecords;
 	ImportRecord *records;
-	int64		index_base;		/* the request-wide index of records[0] */
+	int64		index_base;		/* added to each record's index (a slice's
+								 * first row in a longer load) */
 	Datum	   *source_rows;	/* for each record, its source row as jsonb
 								 * (a staging table's), or NULL */
 
@@ -244,7 +246,7 @@ extern void import_count_outcomes(ImportBatch *batch);
 extern void import_record_errors(ImportBatch *batch);
 extern void import_summarize(ImportSummary *summary, const ImportBatch *batch, MemoryContext cxt);
 extern void import_record_import(const ImportBatch *batch, const ImportSummary *summary);
-extern Jsonb *import_summary_response(const ImportSummary *summary);
+extern Jsonb *import_summary_response(ImportSummary *summary);
 
 /* Runs every stage on a batch a front end has read. */
 extern Jsonb *import_run(ImportBatch *batch);

@@ -85,6 +85,28 @@ push_error(JsonbParseState **state, const ImportListedFailure *f)
 	pushJsonbValue(state, WJB_END_OBJECT, NULL);
 }
 
+/* Copies a failed record into f, in cxt. */
+static void
+list_failure(ImportListedFailure *f, const ImportBatch *batch, const ImportRecord *rec, MemoryContext cxt)
+{
+	f->index = batch->index_base + rec->index;
+	f->id = NULL;
+	f->id_len = rec->shown_id_len;
+	if (rec->shown_id != NULL)
+	{
+		f->id = MemoryContextAlloc(cxt, rec->shown_id_len + 1);
+		memcpy(f->id, rec->shown_id, rec->shown_id_len);
+		f->id[rec->shown_id_len] = '\0';
+	}
+	f->code = import_outcome_code(rec->outcome);
+	f->error = MemoryContextStrdup(cxt, rec->error);
+}
+
+/*
+ * Adds a batch to the summary: its counts, and its failures among the
+ * IMPORT_MAX_LISTED_ERRORS of lowest index so far (a staging table's
+ * batches come in the order of their ids, not of their indexes).
+ */
 void
 import_summarize(ImportSummary *summary, const ImportBatch *batch, MemoryContext cxt)
 {
@@ -94,30 +116,44 @@ import_summarize(ImportSummary *summary, const ImportBatch *batch, MemoryContext
 	summary->error_count += batch->error_count;
 	summary->duplicates_skipped += batch->duplicates_skipped;
 	summary->invalid_phones += batch->invalid_phones;
-	for (i = 0; i < batch->nrecords && summary->nlisted < IMPORT_MAX_LISTED_ERRORS; i++)
+	for (i = 0; i < batch->nrecords; i++)
 	{
 		const ImportRecord *rec = &batch->records[i];
-		ImportListedFailure *f;
+		int			highest = 0;
+		int			j;
 
 		if (!OUTCOME_IS_FAILURE(rec->outcome))
 			continue;
-		f = &summary->listed[summary->nlisted++];
-		f->index = batch->index_base + rec->index;
-		f->id = NULL;
-		f->id_len = rec->shown_id_len;
-		if (rec->shown_id != NULL)
+		if (summary->nlisted < IMPORT_MAX_LISTED_ERRORS)
 		{
-			f->id = MemoryContextAlloc(cxt, rec->shown_id_len + 1);
-			memcpy(f->id, rec->shown_id, rec->shown_id_len);
-			f->id[rec->shown_id_len] = '\0';
+			list_failure(&summary->listed[summary->nlisted++], batch, rec, cxt);
+			continue;
 		}
-		f->code = import_outcome_code(rec->outcome);
-		f->error = MemoryContextStrdup(cxt, rec->error);
+		for (j = 1; j < summary->nlisted; j++)
+			if (summary->listed[j].index > summary->listed[highest].index)
+				highest = j;
+		if (batch->index_base + rec->index < summary->listed[highest].index)
+		{
+			pfree(summary->listed[highest].error);
+			if (summary->listed[highest].id)
+				pfree(summary->listed[highest].id);
+			list_failure(&summary->listed[highest], batch, rec, cxt);
+		}
 	}
 }
 
+/* Orders listed failures by index. */
+static int
+listed_cmp_index(const void *a, const void *b)
+{
+	const ImportListedFailure *x = a;
+	const ImportListedFailure *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
 Jsonb *
-import_summary_response(const ImportSummary *summary)
+import_summary_response(ImportSummary *summary)
 {
 	JsonbParseState *state = NULL;
 	JsonbValue *result;
@@ -130,6 +166,7 @@ import_summary_response(const ImportSummary *summary)
 	push_integer(&state, "invalid_phones", summary->invalid_phones);
 	push_key(&state, "errors");
 	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	qsort(summary->listed, summary->nlisted, sizeof(ImportListedFailure), listed_cmp_index);
 	for (i = 0; i < summary->nlisted; i++)
 		push_error(&state, &summary->listed[i]);
 	pushJsonbValue(&state, WJB_END_ARRAY, NULL);

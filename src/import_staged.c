@@ -12,6 +12,17 @@
  * DEFINER function would (SetUserIdAndSecContext, as PostgreSQL's own
  * maintenance commands switch users).  A transaction's abort puts both back.
  *
+ * Order.  The rows come sorted by their id as trackly.sends orders it (its
+ * text, COLLATE "C"; the sort spills to disk past STAGED_SORT_MEMORY), so
+ * the import writes ids in ascending order across all its batches, as an
+ * API import does within its one: the argument at the top of import_write.c
+ * then covers a staged import too, against API imports and other staged
+ * imports alike (each in a transaction of its own).  Without it a staged
+ * import would hold ids of an earlier batch while it waited at a lower id
+ * of a later one, and an API import holding that id and waiting for one of
+ * the earlier could deadlock with it.  Each row's index is still its
+ * position in order_by order, or in the order of the scan.
+ *
  * Columns are matched by name to the record fields; a missing id, to_number
  * or timestamp column, or a column of a type its field does not take, is an
  * ERROR before anything is read.  Values: SQL NULL is an absent field; in
@@ -42,6 +53,8 @@
 
 /* Rows a batch reads at a time (the stages' records buffer holds as many). */
 #define STAGED_BATCH_ROWS IMPORT_MAX_RECORDS
+/* Memory the sort of the source by id may take before it spills to disk. */
+#define STAGED_SORT_MEMORY "32MB"
 /* Seconds between progress notices. */
 #define PROGRESS_SECONDS 5
 /* Characters of a source value a stored failure keeps. */
@@ -91,6 +104,7 @@ typedef struct StagedSource
 	Oid			relid;
 	char	   *name;			/* schema-qualified, quoted */
 	int			column[IMPORT_NFIELDS]; /* 1-based position in the query, 0: none */
+	int			index_column;	/* position of each row's index */
 	ColumnClass class[IMPORT_NFIELDS];
 	char	   *column_name[IMPORT_NFIELDS];
 	double		estimated_rows;
@@ -187,8 +201,16 @@ describe_source(StagedSource *src, Oid relid, ArrayType *order_by)
 		appendStringInfo(&q, "%s%s", n > 0 ? ", " : "", quote_identifier(import_field_names[f].name));
 		src->column[f] = ++n;
 	}
-	appendStringInfo(&q, " FROM %s", src->name);
+	src->index_column = n + 1;
 
+	/*
+	 * Each row's index is its position in order_by order, else in the order
+	 * of the scan; the rows come sorted by their id as trackly.sends stores
+	 * and orders it (its text, COLLATE "C"), so that the import writes ids
+	 * in ascending order across its batches, as an API import does within
+	 * its one batch (see import_write.c for why that matters).
+	 */
+	appendStringInfoString(&q, ", pg_catalog.row_number() OVER (");
 	if (order_by != NULL)
 	{
 		Datum	   *names;
@@ -209,10 +231,12 @@ describe_source(StagedSource *src, Oid relid, ArrayType *order_by)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("order_by names \"%s\", which is no column of %s", name, src->name)));
-			appendStringInfo(&q, "%s%s", i == 0 ? " ORDER BY " : ", ", quote_identifier(name));
+			appendStringInfo(&q, "%s%s", i == 0 ? "ORDER BY " : ", ", quote_identifier(name));
 		}
 	}
-	src->query = q.data;
+	appendStringInfo(&q, ") - 1 AS trackly_index FROM %s", src->name);
+	src->query = psprintf("SELECT * FROM (%s) s ORDER BY (s.id)::pg_catalog.text COLLATE \"C\", s.trackly_index",
+						  q.data);
 	table_close(rel, AccessShareLock);
 }
 
@@ -452,7 +476,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	Portal		portal;
 	TimestampTz start = GetCurrentTimestamp();
 	TimestampTz last_notice = start;
-	int64		read = index_base;
+	int64		read = 0;
 	int			guc_level;
 	Jsonb	   *response;
 
@@ -471,8 +495,9 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	guc_level = NewGUCNestLevel();
 	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("work_mem", STAGED_SORT_MEMORY, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, false);
-	AtEOXact_GUC(true, guc_level);
 
 	memset(&batch, 0, sizeof(batch));
 	batch.account_id = account_id;
@@ -500,14 +525,17 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 		MemoryContextSwitchTo(batch_cxt);
 		batch.records = import_records_buffer((int) n);
 		batch.nrecords = (int) n;
-		batch.index_base = read;
+		batch.index_base = index_base;
 		batch.import_id = summary->import_id;
 		batch.success_count = 0;
 		for (i = 0; i < n; i++)
 		{
 			ImportRecord *rec = &batch.records[i];
 
-			rec->index = (int) i;
+			bool		isnull;
+
+			rec->index = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc,
+													 src.index_column, &isnull));
 			rec->kind = FIELD_OBJECT;
 			for (f = 0; f < IMPORT_NFIELDS; f++)
 			{
@@ -558,6 +586,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 		}
 	}
 	SPI_cursor_close(portal);
+	AtEOXact_GUC(true, guc_level);
 
 	become_writer(&writer);
 	import_record_import(&batch, summary);

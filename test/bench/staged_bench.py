@@ -143,6 +143,10 @@ def memory_run(account, rows):
         seconds = time.perf_counter() - start
         done.set()
         t.join()
+    print(f"\n{rows:,} rows in one call: {seconds:.1f} s ({rows / seconds:,.0f} rows a second),"
+          f" {result['success_count']:,} stored; the backend's private memory (RssAnon) "
+          f"{peak['start'] / 1024:.1f} MB before, {peak['max'] / 1024:.1f} MB at its peak (target: under 100 MB).",
+          flush=True)
     with connect() as conn:
         conn.execute("TRUNCATE trackly.sends, trackly.imports, trackly.import_errors")
         conn.execute("CHECKPOINT")
@@ -151,7 +155,8 @@ def memory_run(account, rows):
         conn.execute(f"CALL trackly_load_sends('staging', {account})")
         proc_seconds = time.perf_counter() - start
         stored = conn.execute("SELECT count(*) FROM trackly.sends").fetchone()[0]
-    return peak, seconds, result, proc_seconds, stored
+    print(f"trackly_load_sends over the same {rows:,} rows (slices of 100,000, each committed): "
+          f"{proc_seconds:.1f} s ({rows / proc_seconds:,.0f} rows a second), {stored:,} stored.", flush=True)
 
 
 def med(values):
@@ -168,6 +173,10 @@ def main():
     args = parser.parse_args()
     ways = args.ways.split(",")
     account = setup(args.rows)
+    if args.rounds == 0:
+        if args.memory_rows:
+            memory_run(account, args.memory_rows)
+        return
     times = rounds(account, args.rounds, ways)
     copy_median = med(times["copy"])[0] if "copy" in times else None
     print(f"\n## Staged import: {args.rows:,} rows, medians of {args.rounds} interleaved rounds\n")
@@ -182,12 +191,7 @@ def main():
         print(f"\nstaged import {med(times['sql'])[0] / med(times['staged'])[0]:.1f} x faster than plain SQL;"
               f" targets: staged <= 1.25 x COPY, >= 3 x faster than plain SQL.")
     if args.memory_rows:
-        peak, seconds, result, proc_seconds, stored = memory_run(account, args.memory_rows)
-        print(f"\n{args.memory_rows:,} rows in one call: {seconds:.1f} s ({args.memory_rows / seconds:,.0f} rows a second),"
-              f" {result['success_count']:,} stored; the backend's private memory (RssAnon) "
-              f"{peak['start'] / 1024:.1f} MB before, {peak['max'] / 1024:.1f} MB at its peak (target: under 100 MB).")
-        print(f"trackly_load_sends over the same {args.memory_rows:,} rows (slices of 100,000, each committed): "
-              f"{proc_seconds:.1f} s ({args.memory_rows / proc_seconds:,.0f} rows a second), {stored:,} stored.")
+        memory_run(account, args.memory_rows)
 
 
 if __name__ == "__main__":

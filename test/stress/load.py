@@ -15,6 +15,9 @@ transaction of its own (autocommit, as PostgREST and psql run them), mixing:
   descending  a window in descending order
   replay      old ids, mostly stored already
   cancel      a chunks request under a statement_timeout of a few ms
+  staged      1,200 to 2,500 rows of a window put in the client's staging
+              table and imported with trackly_import_sends_from (several
+              batches in one transaction, holding the earlier ones' ids)
 
 over two accounts (the same ids in both), through both forms (the API key and
 the explicit account), with some records invalid.  The last part of the calls
@@ -44,7 +47,7 @@ import psycopg
 import stresslib as sl
 
 PATTERNS = [("window", 25), ("pool", 25), ("retry", 12), ("converge", 12), ("chunks", 4),
-            ("descending", 6), ("replay", 8), ("cancel", 8)]
+            ("descending", 6), ("replay", 8), ("cancel", 8), ("staged", 2)]
 POOL_IDS = 2000           # a pool's size
 POOL_CALLS = 150          # pool calls before the next pool
 HOT_IDS = 6
@@ -110,6 +113,12 @@ class Workload:
             ids = hot + rng.sample(range(hot[0] - 200, hot[0]), rng.randint(5, 30))
             rng.shuffle(ids)
             return sl.make_request(account, key, ids, rng, pattern, spam_share=spam)
+        if pattern == "staged":
+            size = rng.randint(1200, 2500)
+            base = self.advance(size // 2)
+            ids = rng.sample(range(base - size, base + size), size)
+            req = sl.make_request(account, None, ids, rng, pattern, spam_share=spam)
+            return req
         if pattern in ("chunks", "cancel"):
             base = self.advance(500)
             ids = rng.sample(range(base - 1000, base + 500), 1000)
@@ -121,6 +130,21 @@ class Workload:
             top = max(self.frontier - 2000, 100)
         ids = rng.sample(range(0, top), min(50, top))
         return sl.make_request(account, key, ids, rng, pattern, spam_share=spam)
+
+
+def staged_call(conn, number, req):
+    """Puts the request's records in the client's staging table (text columns,
+    as COPY leaves a CSV) and imports them with trackly_import_sends_from."""
+    table = f"stress_stage_{number}"
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id text, to_number text, timestamp text,"
+                 " message text, length text)")
+    conn.execute(f"TRUNCATE {table}")
+    with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+        for r in req.records:
+            length = r.get("length")
+            copy.write_row((str(r["id"]), r.get("to_number"), r.get("timestamp"), r.get("message"),
+                            None if length is None else str(length)))
+    return conn.execute(f"SELECT trackly_import_sends_from('{table}', %s)", (req.account,)).fetchone()[0]
 
 
 def client(number, args, workload, ledger, budget, checked, stop):
@@ -141,7 +165,10 @@ def client(number, args, workload, ledger, budget, checked, stop):
             if req.timeout_ms and cancel_conn is None:
                 cancel_conn = sl.connect(args.db)
             try:
-                response = sl.call(cancel_conn if req.timeout_ms else conn, req)
+                if req.pattern == "staged":
+                    response = staged_call(conn, number, req)
+                else:
+                    response = sl.call(cancel_conn if req.timeout_ms else conn, req)
             except psycopg.Error as e:
                 code = sl.sqlstate_of(e)
                 expected = code == "57014" and req.pattern == "cancel"
