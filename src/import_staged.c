@@ -234,7 +234,7 @@ describe_source(StagedSource *src, Oid relid, ArrayType *order_by)
 			appendStringInfo(&q, "%s%s", i == 0 ? "ORDER BY " : ", ", quote_identifier(name));
 		}
 	}
-	appendStringInfo(&q, ") - 1 AS trackly_index FROM %s", src->name);
+	appendStringInfo(&q, ") OPERATOR(pg_catalog.-) 1 AS trackly_index FROM %s", src->name);
 	src->query = psprintf("SELECT * FROM (%s) s ORDER BY (s.id)::pg_catalog.text COLLATE \"C\", s.trackly_index",
 						  q.data);
 	table_close(rel, AccessShareLock);
@@ -413,6 +413,19 @@ relation_owner(Oid relid)
 	return owner;
 }
 
+/* Does the account exist?  (As the writer, connected to SPI.) */
+static bool
+account_exists(int64 account_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		param = Int64GetDatum(account_id);
+
+	trackly_prepare(&plan, "SELECT FROM trackly.accounts a WHERE a.id OPERATOR(pg_catalog.=) $1",
+					1, (Oid[]) {INT8OID});
+	trackly_execute(plan, &param, NULL, SPI_OK_SELECT);
+	return SPI_processed > 0;
+}
+
 /* Who the stages run as: the owner of trackly.sends, with a pinned search_path. */
 typedef struct Writer
 {
@@ -486,6 +499,15 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	writer.owner = relation_owner(trackly_relation_oid("sends"));
 
 	SPI_connect();
+	/* Every statement of the import's own runs as the writer: plans are kept, and planned once. */
+	become_writer(&writer);
+	if (!account_exists(account_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no account has id " INT64_FORMAT, account_id),
+				 errhint("trackly_create_account makes one.")));
+	become_caller(&writer);
+
 	batch_cxt = AllocSetContextCreate(call_cxt, "trackly staged batch", ALLOCSET_DEFAULT_SIZES);
 
 	/* The source, as the caller; a scan that starts where it starts. */
