@@ -134,6 +134,8 @@ typedef struct ImportBatch
 								 * first row in a longer load) */
 	Datum	   *source_rows;	/* for each record, its source row as jsonb
 								 * (a staging table's), or NULL */
+	bool		never_wait;		/* the write gives up rather than wait */
+	bool		gave_up;		/* ... and it did: the caller rolls back */
 
 	/* filled by the stages */
 	int64		import_id;

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -45,6 +46,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -108,7 +110,8 @@ typedef struct StagedSource
 	ColumnClass class[IMPORT_NFIELDS];
 	char	   *column_name[IMPORT_NFIELDS];
 	double		estimated_rows;
-	char	   *query;
+	char	   *unsorted_query; /* rows in order_by order, or the scan's */
+	char	   *sorted_query;	/* rows in the order of their ids */
 } StagedSource;
 
 static ColumnClass
@@ -235,8 +238,9 @@ describe_source(StagedSource *src, Oid relid, ArrayType *order_by)
 		}
 	}
 	appendStringInfo(&q, ") OPERATOR(pg_catalog.-) 1 AS trackly_index FROM %s", src->name);
-	src->query = psprintf("SELECT * FROM (%s) s ORDER BY (s.id)::pg_catalog.text COLLATE \"C\", s.trackly_index",
-						  q.data);
+	src->unsorted_query = q.data;
+	src->sorted_query = psprintf("SELECT * FROM (%s) s ORDER BY (s.id)::pg_catalog.text COLLATE \"C\", s.trackly_index",
+								 q.data);
 	table_close(rel, AccessShareLock);
 }
 
@@ -476,21 +480,179 @@ report_progress(const StagedSource *src, int64 read, const ImportSummary *s, Tim
 						elapsed > 0 ? read / elapsed : 0)));
 }
 
+/* What reading the source in batches needs, and what it adds up. */
+typedef struct StagedRun
+{
+	StagedSource *src;
+	Writer	   *writer;
+	ImportSummary *summary;
+	ImportBatch *batch;
+	MemoryContext call_cxt;
+	MemoryContext batch_cxt;
+	int64		index_base;
+	TimestampTz start;
+	int64		read;
+} StagedRun;
+
+/*
+ * Reads the source with query, in batches, through the stages.  With
+ * never_wait, gives up (false) at the first id another transaction wrote
+ * since the probe, having waited for nobody; the caller then rolls back.
+ */
+static bool
+run_batches(StagedRun *run, const char *query, bool never_wait)
+{
+	StagedSource *src = run->src;
+	ImportBatch *batch = run->batch;
+	TimestampTz last_notice = GetCurrentTimestamp();
+	SPIPlanPtr	plan;
+	Portal		portal;
+	int			guc_level;
+	bool		gave_up = false;
+
+	/* The source, as the caller; a scan that starts where it starts. */
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed (%s) for: %s", SPI_result_code_string(SPI_result), query);
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("work_mem", STAGED_SORT_MEMORY, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, false);
+
+	batch->never_wait = never_wait;
+	batch->gave_up = false;
+	while (!gave_up)
+	{
+		SPITupleTable *rows;
+		uint64		n;
+		uint64		i;
+		int			f;
+
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, STAGED_BATCH_ROWS);
+		rows = SPI_tuptable;
+		n = SPI_processed;
+		if (n == 0)
+			break;
+
+		MemoryContextSwitchTo(run->batch_cxt);
+		batch->records = import_records_buffer((int) n);
+		batch->nrecords = (int) n;
+		batch->index_base = run->index_base;
+		batch->import_id = run->summary->import_id;
+		batch->success_count = 0;
+		for (i = 0; i < n; i++)
+		{
+			ImportRecord *rec = &batch->records[i];
+			bool		isnull;
+
+			rec->index = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc,
+													 src->index_column, &isnull));
+			rec->kind = FIELD_OBJECT;
+			for (f = 0; f < IMPORT_NFIELDS; f++)
+			{
+				Datum		value = (Datum) 0;
+
+				if (src->column[f] == 0)
+				{
+					rec->fields[f].kind = FIELD_ABSENT;
+					continue;
+				}
+				value = SPI_getbinval(rows->vals[i], rows->tupdesc, src->column[f], &isnull);
+				read_field(src, f, value, isnull, &rec->fields[f]);
+			}
+		}
+
+		/*
+		 * The stages, as the writer, in an SPI connection of the batch's own
+		 * (so what their queries return goes with it).
+		 */
+		become_writer(run->writer);
+		SPI_connect();
+		import_validate(batch);
+		import_resolve_lists(batch);
+		import_write(batch);
+		gave_up = batch->gave_up;
+		if (!gave_up)
+		{
+			import_count_outcomes(batch);
+			batch->source_rows = NULL;
+			if (batch->error_count > 0)
+			{
+				batch->source_rows = palloc0(sizeof(Datum) * n);
+				for (i = 0; i < n; i++)
+					if (OUTCOME_IS_FAILURE(batch->records[i].outcome))
+						batch->source_rows[i] = source_row(src, rows->vals[i], rows->tupdesc);
+			}
+			import_record_errors(batch);
+			import_summarize(run->summary, batch, run->call_cxt);
+		}
+		SPI_finish();
+		become_caller(run->writer);
+
+		run->read += n;
+		import_release_records(batch->records);
+		SPI_freetuptable(rows);
+		MemoryContextSwitchTo(run->call_cxt);
+		MemoryContextReset(run->batch_cxt);
+
+		if (!gave_up && GetCurrentTimestamp() - last_notice >= PROGRESS_SECONDS * USECS_PER_SEC)
+		{
+			report_progress(src, run->read, run->summary, run->start);
+			last_notice = GetCurrentTimestamp();
+		}
+	}
+	SPI_cursor_close(portal);
+	AtEOXact_GUC(true, guc_level);
+	return !gave_up;
+}
+
+/* The first attempt, in a subtransaction: true when it finished. */
+static bool
+first_attempt(StagedRun *run, const char *query)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool finished = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		finished = run_batches(run, query, true);
+		if (finished)
+			ReleaseCurrentSubTransaction();
+		else
+			RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(cxt);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		CurrentResourceOwner = owner;
+		ReThrowError(error);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return finished;
+}
+
 Jsonb *
 import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base)
 {
 	MemoryContext call_cxt = CurrentMemoryContext;
-	MemoryContext batch_cxt;
 	StagedSource src;
 	ImportSummary *summary = palloc0(sizeof(ImportSummary));
 	ImportBatch batch;
 	Writer		writer;
-	SPIPlanPtr	plan;
-	Portal		portal;
-	TimestampTz start = GetCurrentTimestamp();
-	TimestampTz last_notice = start;
-	int64		read = 0;
-	int			guc_level;
+	StagedRun	run;
 	Jsonb	   *response;
 
 	describe_source(&src, relid, order_by);
@@ -506,119 +668,50 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no account has id " INT64_FORMAT, account_id),
 				 errhint("trackly_create_account makes one.")));
+	summary->import_id = import_new_id();
 	become_caller(&writer);
-
-	batch_cxt = AllocSetContextCreate(call_cxt, "trackly staged batch", ALLOCSET_DEFAULT_SIZES);
-
-	/* The source, as the caller; a scan that starts where it starts. */
-	plan = SPI_prepare(src.query, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed (%s) for: %s", SPI_result_code_string(SPI_result), src.query);
-	guc_level = NewGUCNestLevel();
-	(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("work_mem", STAGED_SORT_MEMORY, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, false);
 
 	memset(&batch, 0, sizeof(batch));
 	batch.account_id = account_id;
 	batch.source = "staged";
-	batch.cxt = batch_cxt;
+	run.src = &src;
+	run.writer = &writer;
+	run.summary = summary;
+	run.batch = &batch;
+	run.call_cxt = call_cxt;
+	run.batch_cxt = AllocSetContextCreate(call_cxt, "trackly staged batch", ALLOCSET_DEFAULT_SIZES);
+	batch.cxt = run.batch_cxt;
+	run.index_base = index_base;
+	run.start = GetCurrentTimestamp();
+	run.read = 0;
 
-	become_writer(&writer);
-	summary->import_id = import_new_id();
-	become_caller(&writer);
-
-	for (;;)
+	/*
+	 * First in the order the source gives, waiting for nobody; if another
+	 * transaction wrote one of the ids meanwhile, everything written is
+	 * rolled back and the source is read again in id order, which may wait.
+	 */
+	if (!first_attempt(&run, src.unsorted_query))
 	{
-		SPITupleTable *rows;
-		uint64		n;
-		uint64		i;
-		int			f;
+		int64		import_id = summary->import_id;
 
-		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, STAGED_BATCH_ROWS);
-		rows = SPI_tuptable;
-		n = SPI_processed;
-		if (n == 0)
-			break;
-
-		MemoryContextSwitchTo(batch_cxt);
-		batch.records = import_records_buffer((int) n);
-		batch.nrecords = (int) n;
-		batch.index_base = index_base;
-		batch.import_id = summary->import_id;
-		batch.success_count = 0;
-		for (i = 0; i < n; i++)
-		{
-			ImportRecord *rec = &batch.records[i];
-
-			bool		isnull;
-
-			rec->index = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc,
-													 src.index_column, &isnull));
-			rec->kind = FIELD_OBJECT;
-			for (f = 0; f < IMPORT_NFIELDS; f++)
-			{
-				bool		isnull = true;
-				Datum		value = (Datum) 0;
-
-				if (src.column[f] > 0)
-					value = SPI_getbinval(rows->vals[i], rows->tupdesc, src.column[f], &isnull);
-				else
-				{
-					rec->fields[f].kind = FIELD_ABSENT;
-					continue;
-				}
-				read_field(&src, f, value, isnull, &rec->fields[f]);
-			}
-		}
-
-		/* The stages, as the writer, in an SPI connection of the batch's own (so what their queries return goes with it). */
-		become_writer(&writer);
-		SPI_connect();
-		import_validate(&batch);
-		import_resolve_lists(&batch);
-		import_write(&batch);
-		import_count_outcomes(&batch);
-		batch.source_rows = NULL;
-		if (batch.error_count > 0)
-		{
-			batch.source_rows = palloc0(sizeof(Datum) * n);
-			for (i = 0; i < n; i++)
-				if (OUTCOME_IS_FAILURE(batch.records[i].outcome))
-					batch.source_rows[i] = source_row(&src, rows->vals[i], rows->tupdesc);
-		}
-		import_record_errors(&batch);
-		import_summarize(summary, &batch, call_cxt);
-		SPI_finish();
-		become_caller(&writer);
-
-		read += n;
-		import_release_records(batch.records);
-		SPI_freetuptable(rows);
-		MemoryContextSwitchTo(call_cxt);
-		MemoryContextReset(batch_cxt);
-
-		if (GetCurrentTimestamp() - last_notice >= PROGRESS_SECONDS * USECS_PER_SEC)
-		{
-			report_progress(&src, read, summary, start);
-			last_notice = GetCurrentTimestamp();
-		}
+		ereport(NOTICE,
+				(errmsg("%s: another transaction is writing some of the same ids; reading the source again in the order of its ids",
+						src.name)));
+		memset(summary, 0, offsetof(ImportSummary, listed));
+		summary->import_id = import_id;
+		run.read = 0;
+		(void) run_batches(&run, src.sorted_query, false);
 	}
-	SPI_cursor_close(portal);
-	AtEOXact_GUC(true, guc_level);
 
 	become_writer(&writer);
 	import_record_import(&batch, summary);
 	become_caller(&writer);
-	if (last_notice != start)
-		report_progress(&src, read, summary, start);
+	if (GetCurrentTimestamp() - run.start >= PROGRESS_SECONDS * USECS_PER_SEC)
+		report_progress(&src, run.read, summary, run.start);
 
 	MemoryContextSwitchTo(call_cxt);
 	response = import_summary_response(summary);
 	SPI_finish();
-	MemoryContextDelete(batch_cxt);
+	MemoryContextDelete(run.batch_cxt);
 	return response;
 }

@@ -459,6 +459,17 @@ write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
 	ErrorData  *error;
 	bool		kept;
 
+	/*
+	 * A caller that will not wait runs the bulk write as it is, and rolls
+	 * back all it wrote at once when an id turns out to be taken.
+	 */
+	if (batch->never_wait)
+	{
+		if (write_bulk_rows(&w))
+			return n;
+		batch->gave_up = true;
+		return 0;
+	}
 	error = trackly_run_in_subtransaction(write_bulk_rows, &w, &kept);
 	if (error != NULL)
 		ReThrowError(error);
@@ -666,9 +677,13 @@ import_write(ImportBatch *batch)
 		if (nfresh > 0)
 			batch->success_count += (int) write_bulk(batch, rel, firsts, nfresh);
 	}
+	else if (batch->never_wait)
+		batch->gave_up = true;	/* the isolating write waits where it must */
 	else
 		write_isolating(batch, sorted, group, ngroups);
 	table_close(rel, NoLock);
+	if (batch->gave_up)
+		return;
 
 	/* The later records of an id some record wrote are duplicates. */
 	for (g = 0; g < ngroups; g++)
