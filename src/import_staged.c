@@ -12,16 +12,24 @@
  * DEFINER function would (SetUserIdAndSecContext, as PostgreSQL's own
  * maintenance commands switch users).  A transaction's abort puts both back.
  *
- * Order.  The rows come sorted by their id as trackly.sends orders it (its
- * text, COLLATE "C"; the sort spills to disk past STAGED_SORT_MEMORY), so
- * the import writes ids in ascending order across all its batches, as an
- * API import does within its one: the argument at the top of import_write.c
- * then covers a staged import too, against API imports and other staged
- * imports alike (each in a transaction of its own).  Without it a staged
- * import would hold ids of an earlier batch while it waited at a lower id
- * of a later one, and an API import holding that id and waiting for one of
- * the earlier could deadlock with it.  Each row's index is still its
- * position in order_by order, or in the order of the scan.
+ * Order, and why a staged import cannot deadlock.  A staged import holds
+ * the ids of its earlier batches while it writes later ones; were it to
+ * wait at an id below one it holds, an API import holding the first and
+ * waiting for the second would close a circle.  So it reads the source
+ * twice at most:
+ * - first in the source's own order (order_by's, or the scan's), never
+ *   waiting for anybody: its bulk writes run in one subtransaction with no
+ *   subtransaction per batch, and at the first id another transaction wrote
+ *   since the probe (or when trackly.sends has a user's CHECK or trigger,
+ *   whose write waits where it must) it rolls all of it back at once;
+ * - then, only after such a rollback, sorted by id as trackly.sends orders
+ *   it (its text, COLLATE "C"; the sort spills to disk past
+ *   STAGED_SORT_MEMORY), so that its writes keep ascending id order across
+ *   all its batches, as an API import's do within its one, and the argument
+ *   at the top of import_write.c covers it; this time it waits where an API
+ *   import would.
+ * Each row's index is its position in order_by order, or in the order of
+ * the scan, in both readings.
  *
  * Columns are matched by name to the record fields; a missing id, to_number
  * or timestamp column, or a column of a type its field does not take, is an

@@ -62,9 +62,10 @@
  *     transaction, and none of them conflicts with another import's.
  * Along any chain of waits the ids rise strictly, so no chain closes into a
  * circle: no deadlock, for any number of imports, any account, any order of
- * ids in a request.  A staging table's import (import_staged.c) reads its
- * rows sorted by id, so its batches keep the ascending order between them
- * and (1) holds for it too.  What this does not cover: several imports in one
+ * ids in a request.  A staging table's import (import_staged.c) first
+ * waits for nobody (it rolls back instead), then, if it must, reads its
+ * rows sorted by id, so that its batches keep the ascending order between
+ * them and (1) holds for it too.  What this does not cover: several imports in one
  * transaction (the ids of the earlier ones are held while a later one waits,
  * in any order) and user triggers that touch other rows (they take whatever
  * locks they take).
