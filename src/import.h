@@ -227,6 +227,12 @@ extern Jsonb *import_staged(Oid relid, int64 account_id, ArrayType *order_by, in
 /* Front end: the jsonb body.  False, with *failure set, for a bad request. */
 extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);
 
+/*
+ * Does the account exist?  The caller is connected to SPI, with the
+ * search_path pinned (the plan is kept).
+ */
+extern bool import_account_exists(int64 account_id);
+
 /* The id of a new import (import_id.c); the caller is connected to SPI. */
 extern int64 import_new_id(void);
 

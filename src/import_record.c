@@ -197,3 +197,15 @@ record_shown_id(const ImportRecord *rec, int *len, bool *cut)
 	}
 	return id;
 }
+
+bool
+import_account_exists(int64 account_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		param = Int64GetDatum(account_id);
+
+	trackly_prepare(&plan, "SELECT FROM trackly.accounts a WHERE a.id OPERATOR(pg_catalog.=) $1",
+					1, (Oid[]) {INT8OID});
+	trackly_execute(plan, &param, NULL, SPI_OK_SELECT);
+	return SPI_processed > 0;
+}

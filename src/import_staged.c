@@ -157,6 +157,7 @@ describe_source(StagedSource *src, Oid relid, ArrayType *order_by)
 	TupleDesc	desc = RelationGetDescr(rel);
 	char		kind = rel->rd_rel->relkind;
 	StringInfoData q;
+	StringInfoData order;
 	int			f;
 	int			n = 0;
 	int			i;
@@ -216,12 +217,11 @@ describe_source(StagedSource *src, Oid relid, ArrayType *order_by)
 
 	/*
 	 * Each row's index is its position in order_by order, else in the order
-	 * of the scan; the rows come sorted by their id as trackly.sends stores
-	 * and orders it (its text, COLLATE "C"), so that the import writes ids
-	 * in ascending order across its batches, as an API import does within
-	 * its one batch (see import_write.c for why that matters).
+	 * of the scan.  Read in that order, a row's position is its index; read
+	 * sorted by id (after a rollback, see the top of this file), each row
+	 * carries it, numbered by row_number() before the sort.
 	 */
-	appendStringInfoString(&q, ", pg_catalog.row_number() OVER (");
+	initStringInfo(&order);
 	if (order_by != NULL)
 	{
 		Datum	   *names;
@@ -242,13 +242,14 @@ describe_source(StagedSource *src, Oid relid, ArrayType *order_by)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("order_by names \"%s\", which is no column of %s", name, src->name)));
-			appendStringInfo(&q, "%s%s", i == 0 ? "ORDER BY " : ", ", quote_identifier(name));
+			appendStringInfo(&order, "%s%s", i == 0 ? "ORDER BY " : ", ", quote_identifier(name));
 		}
 	}
-	appendStringInfo(&q, ") OPERATOR(pg_catalog.-) 1 AS trackly_index FROM %s", src->name);
-	src->unsorted_query = q.data;
-	src->sorted_query = psprintf("SELECT * FROM (%s) s ORDER BY (s.id)::pg_catalog.text COLLATE \"C\", s.trackly_index",
-								 q.data);
+	src->unsorted_query = psprintf("%s FROM %s %s", q.data, src->name, order.data);
+	src->sorted_query = psprintf("SELECT * FROM (%s, pg_catalog.row_number() OVER (%s) OPERATOR(pg_catalog.-) 1"
+								 " AS trackly_index FROM %s) s"
+								 " ORDER BY (s.id)::pg_catalog.text COLLATE \"C\", s.trackly_index",
+								 q.data, order.data, src->name);
 	table_close(rel, AccessShareLock);
 }
 
@@ -425,19 +426,6 @@ relation_owner(Oid relid)
 	return owner;
 }
 
-/* Does the account exist?  (As the writer, connected to SPI.) */
-static bool
-account_exists(int64 account_id)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum		param = Int64GetDatum(account_id);
-
-	trackly_prepare(&plan, "SELECT FROM trackly.accounts a WHERE a.id OPERATOR(pg_catalog.=) $1",
-					1, (Oid[]) {INT8OID});
-	trackly_execute(plan, &param, NULL, SPI_OK_SELECT);
-	return SPI_processed > 0;
-}
-
 /* Who the stages run as: the owner of trackly.sends, with a pinned search_path. */
 typedef struct Writer
 {
@@ -503,13 +491,16 @@ typedef struct StagedRun
 } StagedRun;
 
 /*
- * Reads the source with query, in batches, through the stages.  With
- * never_wait, gives up (false) at the first id another transaction wrote
- * since the probe, having waited for nobody; the caller then rolls back.
+ * Reads the source in batches through the stages: in its own order, giving
+ * up (false) at the first id another transaction wrote since the probe,
+ * having waited for nobody (the caller then rolls back); or sorted by id,
+ * waiting where an API import would.
  */
 static bool
-run_batches(StagedRun *run, const char *query, bool never_wait)
+run_batches(StagedRun *run, bool sorted)
 {
+	const char *query = sorted ? run->src->sorted_query : run->src->unsorted_query;
+	bool		never_wait = !sorted;
 	StagedSource *src = run->src;
 	ImportBatch *batch = run->batch;
 	TimestampTz last_notice = GetCurrentTimestamp();
@@ -556,8 +547,9 @@ run_batches(StagedRun *run, const char *query, bool never_wait)
 			ImportRecord *rec = &batch->records[i];
 			bool		isnull;
 
-			rec->index = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc,
-													 src->index_column, &isnull));
+			rec->index = sorted ? DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc,
+															  src->index_column, &isnull))
+				: run->read + (int64) i;
 			rec->kind = FIELD_OBJECT;
 			for (f = 0; f < IMPORT_NFIELDS; f++)
 			{
@@ -619,7 +611,7 @@ run_batches(StagedRun *run, const char *query, bool never_wait)
 
 /* The first attempt, in a subtransaction: true when it finished. */
 static bool
-first_attempt(StagedRun *run, const char *query)
+first_attempt(StagedRun *run)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -629,7 +621,7 @@ first_attempt(StagedRun *run, const char *query)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		finished = run_batches(run, query, true);
+		finished = run_batches(run, false);
 		if (finished)
 			ReleaseCurrentSubTransaction();
 		else
@@ -671,7 +663,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	SPI_connect();
 	/* Every statement of the import's own runs as the writer: plans are kept, and planned once. */
 	become_writer(&writer);
-	if (!account_exists(account_id))
+	if (!import_account_exists(account_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no account has id " INT64_FORMAT, account_id),
@@ -698,7 +690,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	 * transaction wrote one of the ids meanwhile, everything written is
 	 * rolled back and the source is read again in id order, which may wait.
 	 */
-	if (!first_attempt(&run, src.unsorted_query))
+	if (!first_attempt(&run))
 	{
 		int64		import_id = summary->import_id;
 
@@ -708,7 +700,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 		memset(summary, 0, offsetof(ImportSummary, listed));
 		summary->import_id = import_id;
 		run.read = 0;
-		(void) run_batches(&run, src.sorted_query, false);
+		(void) run_batches(&run, true);
 	}
 
 	become_writer(&writer);

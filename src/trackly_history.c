@@ -91,19 +91,6 @@ trackly_iso8601(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ((TimestampTz) parsed.pg_usec);
 }
 
-/* Does the account exist?  (The caller is connected to SPI.) */
-static bool
-account_exists(int64 account_id)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum		param = Int64GetDatum(account_id);
-
-	trackly_prepare(&plan, "SELECT FROM trackly.accounts a WHERE a.id = $1",
-					1, (Oid[]) {INT8OID});
-	trackly_execute(plan, &param, NULL, SPI_OK_SELECT);
-	return SPI_processed > 0;
-}
-
 /*
  * Runs an import for the body (NULL for SQL NULL) once the caller has been
  * authenticated or refused; returns the response in the caller's context.
@@ -250,7 +237,7 @@ trackly_import_sends_sql(PG_FUNCTION_ARGS)
 	Jsonb	   *result;
 
 	import_begin(&batch, "sql");
-	found = !PG_ARGISNULL(1) && account_exists(PG_GETARG_INT64(1));
+	found = !PG_ARGISNULL(1) && import_account_exists(PG_GETARG_INT64(1));
 	if (!found)
 	{
 		refused.code = "account_not_found";
