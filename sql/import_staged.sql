@@ -69,6 +69,16 @@ CREATE VIEW legacy_sends AS
 SELECT r - 'import_id' AS response FROM trackly_import_sends_from('legacy_sends', :account) r;
 SELECT id, list_id, delivered, message, sent_at FROM trackly.sends WHERE account_id = :account AND id LIKE '100%';
 
+-- A partitioned table and a materialized view are sources too.
+CREATE TABLE parted (id text, to_number text, timestamp text, region int) PARTITION BY LIST (region);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1);
+CREATE TABLE parted_2 PARTITION OF parted FOR VALUES IN (2);
+INSERT INTO parted SELECT 'p' || g, '+12025559876', '2025-11-15T14:30:00Z', 1 + g % 2 FROM generate_series(1, 10) g;
+SELECT r - 'errors' - 'import_id' AS counts FROM trackly_import_sends_from('parted', :account) r;
+CREATE MATERIALIZED VIEW frozen AS SELECT 'm' || g AS id, '+12025559876' AS to_number,
+										  '2025-11-15T14:30:00Z'::timestamptz AS timestamp FROM generate_series(1, 5) g;
+SELECT r - 'errors' - 'import_id' AS counts FROM trackly_import_sends_from('frozen', :account) r;
+
 -- More rows than one batch (1,000), with duplicates across batches.
 CREATE TABLE big AS SELECT 'b' || (g % 2200) AS id, '+12025559876' AS to_number,
 						   '2025-11-15T14:30:00Z' AS timestamp FROM generate_series(1, 2500) g;
@@ -104,6 +114,14 @@ SELECT r->'success_count' AS stored FROM trackly_import_sends_from('import_stage
 RESET ROLE;
 -- The view's function ran as the caller, not as the owner.
 SELECT id FROM trackly.sends WHERE account_id = :account AND id LIKE 'w%';
+
+-- A cancelled import keeps nothing.
+CREATE TABLE slow AS SELECT 'c' || g AS id, '+12025559876' AS to_number, '2025-11-15T14:30:00Z' AS timestamp
+					   FROM generate_series(1, 20000) g;
+SET statement_timeout = '5ms';
+SELECT trackly_import_sends_from('slow', :account);
+RESET statement_timeout;
+SELECT count(*) AS rows_kept FROM trackly.sends WHERE account_id = :account AND id LIKE 'c%';
 
 -- A failure part-way (a row the view cannot compute) keeps nothing.
 CREATE TABLE half (n int);
