@@ -79,10 +79,18 @@ CREATE MATERIALIZED VIEW frozen AS SELECT 'm' || g AS id, '+12025559876' AS to_n
 										  '2025-11-15T14:30:00Z'::timestamptz AS timestamp FROM generate_series(1, 5) g;
 SELECT r - 'errors' - 'import_id' AS counts FROM trackly_import_sends_from('frozen', :account) r;
 
--- More rows than one batch (1,000), with duplicates across batches.
+-- More rows than one batch (1,000), with duplicates across batches; a
+-- progress notice after every batch (the rate is in its detail, hidden here).
 CREATE TABLE big AS SELECT 'b' || (g % 2200) AS id, '+12025559876' AS to_number,
 						   '2025-11-15T14:30:00Z' AS timestamp FROM generate_series(1, 2500) g;
+ANALYZE big;
+SET trackly.progress_seconds = 0;
+SET client_min_messages = notice;
+\set VERBOSITY terse
 SELECT r - 'errors' - 'import_id' AS counts FROM trackly_import_sends_from('big', :account) r;
+\set VERBOSITY default
+SET client_min_messages = warning;
+RESET trackly.progress_seconds;
 
 -- Refused before anything is read: a missing or a wrongly typed column, an
 -- unknown order_by column, an unknown account, NULLs, no SELECT right.

@@ -224,6 +224,9 @@ extern bool import_parse_body(const char *s, int len, Jsonb **body, ImportFailur
  */
 extern Jsonb *import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base);
 
+/* Defines trackly.progress_seconds; called once from _PG_init. */
+extern void import_staged_define_settings(void);
+
 /* Front end: the jsonb body.  False, with *failure set, for a bad request. */
 extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);
 

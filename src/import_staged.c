@@ -65,8 +65,8 @@
 #define STAGED_BATCH_ROWS IMPORT_MAX_RECORDS
 /* Memory the sort of the source by id may take before it spills to disk. */
 #define STAGED_SORT_MEMORY "32MB"
-/* Seconds between progress notices. */
-#define PROGRESS_SECONDS 5
+/* Seconds between progress notices (the setting trackly.progress_seconds). */
+static int	progress_seconds = 5;
 /* Characters of a source value a stored failure keeps. */
 #define SOURCE_VALUE_CHARS 100
 
@@ -451,29 +451,43 @@ become_caller(Writer *w)
 	SetUserIdAndSecContext(w->caller, w->caller_context);
 }
 
-/* Says how far the import is. */
+/* Says how far the import is; the rate (which varies) in the detail. */
 static void
 report_progress(const StagedSource *src, int64 read, const ImportSummary *s, TimestampTz start)
 {
 	long		secs;
 	int			usecs;
 	double		elapsed;
+	char	   *done;
 
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	elapsed = secs + usecs / 1e6;
-	if (src->estimated_rows > 0)
-		ereport(NOTICE,
-				(errmsg("%s: " INT64_FORMAT " rows read (about %.0f %%), " INT64_FORMAT " stored, "
-						INT64_FORMAT " failed, " INT64_FORMAT " duplicates, %.0f rows a second",
-						src->name, read, Min(100.0, 100.0 * read / src->estimated_rows),
-						s->success_count, s->error_count, s->duplicates_skipped,
-						elapsed > 0 ? read / elapsed : 0)));
-	else
-		ereport(NOTICE,
-				(errmsg("%s: " INT64_FORMAT " rows read, " INT64_FORMAT " stored, " INT64_FORMAT
-						" failed, " INT64_FORMAT " duplicates, %.0f rows a second",
-						src->name, read, s->success_count, s->error_count, s->duplicates_skipped,
-						elapsed > 0 ? read / elapsed : 0)));
+	done = src->estimated_rows > 0
+		? psprintf(" (about %.0f %%)", Min(100.0, 100.0 * read / src->estimated_rows)) : "";
+	ereport(NOTICE,
+			(errmsg("%s: " INT64_FORMAT " rows read%s, " INT64_FORMAT " stored, " INT64_FORMAT
+					" failed, " INT64_FORMAT " duplicates",
+					src->name, read, done, s->success_count, s->error_count, s->duplicates_skipped),
+			 errdetail("%.0f rows a second over %.1f s.", elapsed > 0 ? read / elapsed : 0, elapsed)));
+}
+
+/* Is it time for a progress notice? */
+static bool
+progress_due(TimestampTz since)
+{
+	return GetCurrentTimestamp() - since >= (int64) progress_seconds * USECS_PER_SEC;
+}
+
+void
+import_staged_define_settings(void)
+{
+	DefineCustomIntVariable("trackly.progress_seconds",
+							"Seconds between the progress notices of an import from a staging table.",
+							"0 gives one after every batch of 1,000 rows.",
+							&progress_seconds,
+							5, 0, 3600,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 }
 
 /* What reading the source in batches needs, and what it adds up. */
@@ -487,7 +501,8 @@ typedef struct StagedRun
 	MemoryContext batch_cxt;
 	int64		index_base;
 	TimestampTz start;
-	int64		read;
+	int64		read;			/* rows read */
+	int64		reported;		/* rows read at the last progress notice */
 } StagedRun;
 
 /*
@@ -598,10 +613,11 @@ run_batches(StagedRun *run, bool sorted)
 		MemoryContextSwitchTo(run->call_cxt);
 		MemoryContextReset(run->batch_cxt);
 
-		if (!gave_up && GetCurrentTimestamp() - last_notice >= PROGRESS_SECONDS * USECS_PER_SEC)
+		if (!gave_up && progress_due(last_notice))
 		{
 			report_progress(src, run->read, run->summary, run->start);
 			last_notice = GetCurrentTimestamp();
+			run->reported = run->read;
 		}
 	}
 	SPI_cursor_close(portal);
@@ -684,6 +700,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	run.index_base = index_base;
 	run.start = GetCurrentTimestamp();
 	run.read = 0;
+	run.reported = -1;
 
 	/*
 	 * First in the order the source gives, waiting for nobody; if another
@@ -700,13 +717,15 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 		memset(summary, 0, offsetof(ImportSummary, listed));
 		summary->import_id = import_id;
 		run.read = 0;
+		run.reported = -1;
 		(void) run_batches(&run, true);
 	}
 
 	become_writer(&writer);
 	import_record_import(&batch, summary);
 	become_caller(&writer);
-	if (GetCurrentTimestamp() - run.start >= PROGRESS_SECONDS * USECS_PER_SEC)
+	/* A last word on a long import, unless the last batch just had it. */
+	if (progress_due(run.start) && run.reported != run.read)
 		report_progress(&src, run.read, summary, run.start);
 
 	MemoryContextSwitchTo(call_cxt);

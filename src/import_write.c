@@ -288,10 +288,11 @@ insert_sends(ImportBatch *batch, ImportRecord **recs, int n)
 
 /*
  * Which of the n records have an id that trackly.sends holds for the account,
- * written by anybody but this import?  One lookup each, in one statement.
+ * written by any import but except_import (0: none is excepted; import ids
+ * start at 1)?  One lookup each, in one statement.
  */
 static bool *
-find_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
+find_stored_ids(ImportBatch *batch, ImportRecord **recs, int n, int64 except_import)
 {
 	static SPIPlanPtr plan = NULL;
 	Datum	   *ids = palloc(sizeof(Datum) * n);
@@ -310,7 +311,7 @@ find_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 					3, (Oid[]) {INT8OID, TEXTARRAYOID, INT8OID});
 	params[0] = Int64GetDatum(batch->account_id);
 	params[1] = trackly_make_array(ids, NULL, n, TEXTOID);
-	params[2] = Int64GetDatum(batch->import_id);
+	params[2] = Int64GetDatum(except_import);
 	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
 	for (row = 0; row < SPI_processed; row++)
 	{
@@ -350,7 +351,7 @@ probe_stored_ids(ImportBatch *batch, ImportRecord **recs, int n)
 	params[3] = Int64GetDatum(limit);
 	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
 	if ((int64) SPI_processed >= limit)
-		return find_stored_ids(batch, recs, n);
+		return find_stored_ids(batch, recs, n, 0);	/* an earlier batch's rows count */
 
 	for (row = 0; row < SPI_processed && i < n; row++)
 	{
@@ -618,7 +619,7 @@ write_isolating(ImportBatch *batch, ImportRecord **sorted, int *group, int ngrou
 			refused[nrefused++] = sorted[i];
 	if (nrefused > 0)
 	{
-		stored = find_stored_ids(batch, refused, nrefused);
+		stored = find_stored_ids(batch, refused, nrefused, batch->import_id);
 		for (i = 0; i < nrefused; i++)
 			if (stored[i])
 				refused[i]->outcome = OUTCOME_DUPLICATE;

@@ -42,6 +42,7 @@ void
 _PG_init(void)
 {
 	auth_define_settings();
+	import_staged_define_settings();
 	MarkGUCPrefixReserved("trackly");
 }
 
