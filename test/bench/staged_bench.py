@@ -18,6 +18,11 @@ and reports medians with the spread of the rounds.  Then the backend's
 private memory (RssAnon, sampled every 0.2 s from another connection) while
 one call imports --memory-rows rows (default 10,000,000), and the committing
 procedure trackly_load_sends over the same rows: time and rows a second.
+Last (--wait-rows, default 2,000,000; 0 skips it), how long an API import
+waits behind a staged one: while the staged import of --wait-rows rows runs,
+in one call and then through trackly_load_sends (slices of 100,000), another
+client sends one-record API imports every 20 ms whose ids the staged import
+is writing, and their latencies are reported (median, 99th percentile, max).
 It measures; it asserts nothing.
 """
 import argparse
@@ -159,6 +164,51 @@ def memory_run(account, rows):
           f"{proc_seconds:.1f} s ({rows / proc_seconds:,.0f} rows a second), {stored:,} stored.", flush=True)
 
 
+def wait_run(account, rows):
+    """API imports' latencies behind a staged import, one call then slices."""
+    import json
+    import random
+    with connect() as conn:
+        conn.execute("TRUNCATE staging")
+        conn.execute(f"INSERT INTO staging {rows_sql(rows)}")
+        conn.execute("VACUUM ANALYZE staging")
+    for label, statement in (("one call", f"SELECT trackly_import_sends_from('staging', {account}) - 'errors'"),
+                             ("trackly_load_sends, slices of 100,000", f"CALL trackly_load_sends('staging', {account})")):
+        with connect() as conn:
+            conn.execute("TRUNCATE trackly.sends, trackly.imports, trackly.import_errors")
+            conn.execute("CHECKPOINT")
+        latencies = []
+        done = threading.Event()
+
+        def api_client():
+            rng = random.Random(5)
+            with connect() as c:
+                while not done.is_set():
+                    n = rng.randint(1, rows)
+                    body = json.dumps({"records": [{"id": f"hist_{n:09d}", "to_number": "+12025559876",
+                                                    "timestamp": "2025-11-15T14:30:00Z"}]})
+                    start = time.perf_counter()
+                    c.execute("SELECT trackly_import_sends(%s::jsonb, %s)", (body, account))
+                    latencies.append(time.perf_counter() - start)
+                    time.sleep(0.02)
+
+        with connect() as conn:
+            conn.execute("SET client_min_messages = warning")
+            t = threading.Thread(target=api_client)
+            t.start()
+            time.sleep(0.2)
+            start = time.perf_counter()
+            conn.execute(statement)
+            seconds = time.perf_counter() - start
+            done.set()
+            t.join()
+        latencies.sort()
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        print(f"API imports behind a staged import of {rows:,} rows ({label}, {seconds:.1f} s): "
+              f"{len(latencies)} calls, latency median {1000 * statistics.median(latencies):.1f} ms, "
+              f"99th percentile {1000 * p99:.0f} ms, max {1000 * latencies[-1]:.0f} ms.", flush=True)
+
+
 def med(values):
     m = statistics.median(values)
     return m, (max(values) - min(values)) / m
@@ -170,12 +220,15 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--ways", default="copy,staged,typed,sql")
     parser.add_argument("--memory-rows", type=int, default=10_000_000, help="0: skip")
+    parser.add_argument("--wait-rows", type=int, default=2_000_000, help="0: skip")
     args = parser.parse_args()
     ways = args.ways.split(",")
     account = setup(args.rows)
     if args.rounds == 0:
         if args.memory_rows:
             memory_run(account, args.memory_rows)
+        if args.wait_rows:
+            wait_run(account, args.wait_rows)
         return
     times = rounds(account, args.rounds, ways)
     copy_median = med(times["copy"])[0] if "copy" in times else None
@@ -192,6 +245,8 @@ def main():
               f" targets: staged <= 1.25 x COPY, >= 3 x faster than plain SQL.")
     if args.memory_rows:
         memory_run(account, args.memory_rows)
+    if args.wait_rows:
+        wait_run(account, args.wait_rows)
 
 
 if __name__ == "__main__":
