@@ -60,7 +60,7 @@ CREATE TEMP TABLE response AS SELECT import(
 	'{"id": "' || repeat('x', 256) || '", ' || :'ok' || '}, ' ||
 	'{"id": "r7a", "list_id": 0, ' || :'ok' || '}, ' ||
 	'{"id": "r7b", "list_id": "42", ' || :'ok' || '}, ' ||
-	'{"id": "r7c", "list_id": 42.0, ' || :'ok' || '}, ' ||
+	'{"id": "r7c", "list_id": 42.5, ' || :'ok' || '}, ' ||
 	'{"id": "r7d", "creative_id": -1, ' || :'ok' || '}, ' ||
 	'{"id": "r7e", "length": 2147483648, ' || :'ok' || '}, ' ||
 	'{"id": "r7f", "length": -1, ' || :'ok' || '}, ' ||
@@ -101,6 +101,8 @@ SELECT import(
 	'{"id": "empty_number", "list_number": "", "list_id": null, "message": null, "creative_id": null,' ||
 	' "send_type": null, "delivered": null, "length": null, ' || :'ok' || '}, ' ||
 	'{"id": 1e3, ' || :'ok' || '}, ' ||
+	-- whole-valued numbers are integers (JSON Schema): 42.0, 4.2e1, 4200e-2
+	'{"id": 4300e-2, "list_id": 42.0, "creative_id": 4.2e1, "length": 4200e-2, ' || :'ok' || '}, ' ||
 	'{"id": -9223372036854775808, ' || :'ok' || '}, ' ||
 	'{"id": 9223372036854775807, "creative_id": 9223372036854775807, "list_id": 7, ' || :'ok' || '}, ' ||
 	'{"id": "' || repeat('é', 255) || '", "message": "' || repeat('é', 10000) || '", ' ||

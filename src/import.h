@@ -190,8 +190,9 @@ extern void import_fail(ImportBatch *batch, ImportRecord *rec, ImportOutcome out
 extern const char *import_outcome_code(ImportOutcome outcome);
 
 /*
- * The decimal text of an integral number field (42, 4.2e1; not 42.0), or
- * NULL when the field is no such number.
+ * The decimal text of a whole-valued number field (42, 4.2e1, 42.0,
+ * 4200e-2: "42"; not 42.5), as JSON Schema defines integers, or NULL when
+ * the field is no such number.
  */
 extern char *import_field_integer_text(const ImportField *f);
 

@@ -136,14 +136,23 @@ char *
 import_field_integer_text(const ImportField *f)
 {
 	char	   *text;
+	char	   *point;
 
 	if (f->kind == FIELD_INTEGER)
 		return psprintf(INT64_FORMAT, f->integer);
 	if (f->kind != FIELD_NUMBER)
 		return NULL;
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(f->num)));
-	if (strchr(text, '.') != NULL || strcmp(text, "NaN") == 0 || strstr(text, "Infinity") != NULL)
+	if (strcmp(text, "NaN") == 0 || strstr(text, "Infinity") != NULL)
 		return NULL;
+	point = strchr(text, '.');
+	if (point != NULL)
+	{
+		/* Whole-valued (42.0, 4200e-2): its fraction is all zeros. */
+		if (strspn(point + 1, "0") != strlen(point + 1))
+			return NULL;
+		*point = '\0';
+	}
 	return text;
 }
 

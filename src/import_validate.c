@@ -145,15 +145,17 @@ field_integer(const ImportField *f, int64 min, int64 max, int64 *value)
 
 	if (f->kind == FIELD_INTEGER)
 		*value = f->integer;
-	else if (f->kind != FIELD_NUMBER || numeric_is_nan(f->num) || numeric_is_inf(f->num) ||
-			 DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(f->num))) != 0)
+	else if (f->kind != FIELD_NUMBER || numeric_is_nan(f->num) || numeric_is_inf(f->num))
 		return false;
-	else
+	else if (DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(f->num))) == 0)
 	{
 		*value = numeric_int4_opt_error(f->num, &too_big);
 		if (too_big && ((text = import_field_integer_text(f)) == NULL || !parse_int64(text, value)))
 			return false;
 	}
+	/* Fractional digits, all zeros (42.0) or not (42.5). */
+	else if ((text = import_field_integer_text(f)) == NULL || !parse_int64(text, value))
+		return false;
 	return *value >= min && *value <= max;
 }
 
