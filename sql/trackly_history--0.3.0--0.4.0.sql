@@ -169,3 +169,116 @@ COMMENT ON PROCEDURE trackly_load_sends(regclass, bigint, text[], bigint) IS
 	'imports a table or view in slices of batch_rows rows, each its own import, committed one by one; call it again to finish a load that failed part-way';
 REVOKE ALL ON PROCEDURE trackly_load_sends(regclass, bigint, text[], bigint) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE trackly_load_sends(regclass, bigint, text[], bigint) TO trackly_admin;
+
+-- Admin functions: NULL is 22004 as elsewhere; an invalid list number says
+-- why, as the import does (the import's own explanation, in C).
+CREATE FUNCTION trackly.explain_e164(text) RETURNS text
+	AS 'MODULE_PATHNAME', 'trackly_explain_e164'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION trackly.explain_e164(text) IS
+	'why a string is no valid E.164 number (the import''s sentence), NULL when it is one';
+REVOKE ALL ON FUNCTION trackly.explain_e164(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION trackly.require_name(what text, name text) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF name IS NULL THEN
+		RAISE EXCEPTION '% name is NULL', what USING ERRCODE = '22004';
+	END IF;
+	IF btrim(name) = '' THEN
+		RAISE EXCEPTION '% name must not be empty', what USING ERRCODE = '22023';
+	END IF;
+	IF char_length(name) > 200 THEN
+		RAISE EXCEPTION '% name may have at most 200 characters, this one has %', what, char_length(name)
+			USING ERRCODE = '22023';
+	END IF;
+	RETURN name;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION trackly_revoke_api_key(key text) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF key IS NULL THEN
+		RAISE EXCEPTION 'the API key is NULL; pass the key to revoke' USING ERRCODE = '22004';
+	END IF;
+	IF key !~ '^trk_[A-Za-z0-9]{32}$' THEN
+		RAISE EXCEPTION 'not an API key'
+			USING ERRCODE = '22023',
+				  DETAIL = 'An API key is trk_ followed by 32 ASCII letters or digits.';
+	END IF;
+	UPDATE trackly.api_keys k SET revoked_at = coalesce(k.revoked_at, now())
+	 WHERE k.key_sha256 = sha256(convert_to(key, 'UTF8'));
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no such API key' USING ERRCODE = '22023';
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION trackly_create_list(account_id bigint, phone_number text, name text, id bigint DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	number text := nullif(phone_number, '');
+	list_id bigint := id;
+	taken bigint;
+BEGIN
+	PERFORM trackly.require_account(account_id);
+	PERFORM trackly.require_name('a list', name);
+	IF number IS NOT NULL AND trackly.explain_e164(number) IS NOT NULL THEN
+		RAISE EXCEPTION 'phone_number % is not a valid E.164 number: %', quote_literal(left(number, 40)),
+			trackly.explain_e164(number)
+			USING ERRCODE = '22023',
+				  HINT = 'Write + then the country code and the national number, digits only, for example +14155551234; pass NULL for a list without a number.';
+	END IF;
+	IF list_id IS NOT NULL AND list_id < 1 THEN
+		RAISE EXCEPTION 'a list id must be at least 1, not %', list_id USING ERRCODE = '22023';
+	END IF;
+
+	-- One list creation at a time per account, so the checks below hold.
+	PERFORM FROM trackly.accounts a WHERE a.id = account_id FOR NO KEY UPDATE;
+
+	IF number IS NOT NULL THEN
+		SELECT l.id INTO taken FROM trackly.lists l
+		 WHERE l.account_id = trackly_create_list.account_id AND l.phone_number = number;
+		IF FOUND THEN
+			RAISE EXCEPTION 'account % already has a list with phone number %', account_id, number
+				USING ERRCODE = '23505', DETAIL = format('It is list %s.', taken);
+		END IF;
+	END IF;
+
+	IF list_id IS NULL THEN
+		-- The next id after the account's highest, or the lowest free one when that is the largest bigint.
+		SELECT coalesce(max(l.id), 0) INTO taken FROM trackly.lists l
+		 WHERE l.account_id = trackly_create_list.account_id;
+		IF taken < 9223372036854775807 THEN
+			list_id := taken + 1;
+		ELSE
+			SELECT min(candidate) INTO list_id
+			  FROM (SELECT 1::bigint AS candidate
+					UNION ALL
+					SELECT l.id + 1 FROM trackly.lists l
+					 WHERE l.account_id = trackly_create_list.account_id
+					   AND l.id < 9223372036854775807) c
+			 WHERE NOT EXISTS (SELECT FROM trackly.lists l
+								WHERE l.account_id = trackly_create_list.account_id
+								  AND l.id = c.candidate);
+		END IF;
+	ELSIF EXISTS (SELECT FROM trackly.lists l
+				   WHERE l.account_id = trackly_create_list.account_id AND l.id = list_id) THEN
+		RAISE EXCEPTION 'account % already has a list with id %', account_id, list_id
+			USING ERRCODE = '23505',
+				  HINT = 'Pass NULL as id to have a free id chosen.';
+	END IF;
+
+	INSERT INTO trackly.lists (account_id, id, phone_number, name)
+		VALUES (account_id, list_id, number, name);
+	RETURN list_id;
+END
+$$;

@@ -50,7 +50,7 @@
 #define DAYS_1970_TO_2000	10957
 
 /* The form named in syntax explanations; ASCII, so any encoding shows it. */
-#define ISO8601_FORM		"YYYY-MM-DDThh:mm[:ss[.fff]][Z|+hh[:mm]|-hh[:mm]]"
+#define ISO8601_FORM		"YYYY-MM-DD{T|t| }hh:mm[:ss[{.|,}f]][Z|z|{+|-}hh[[:]mm]]"
 
 /* What the shape scan wanted where it stopped, for iso8601_explain. */
 typedef enum Iso8601Expected

@@ -28,6 +28,7 @@ PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(trackly_is_e164);
 PG_FUNCTION_INFO_V1(trackly_is_iso8601);
+PG_FUNCTION_INFO_V1(trackly_explain_e164);
 PG_FUNCTION_INFO_V1(trackly_iso8601);
 PG_FUNCTION_INFO_V1(trackly_import_sends_api);
 PG_FUNCTION_INFO_V1(trackly_import_sends_sql);
@@ -54,6 +55,19 @@ trackly_is_e164(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(e164_check(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
 							  NULL) == E164_VALID);
+}
+
+/* trackly.explain_e164(text) returns text: why it is no valid E.164 number, NULL when it is one. */
+Datum
+trackly_explain_e164(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	char		why[160];
+
+	if (e164_check(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), NULL) == E164_VALID)
+		PG_RETURN_NULL();
+	e164_explain(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), why, sizeof(why));
+	PG_RETURN_TEXT_P(cstring_to_text(why));
 }
 
 /* trackly_is_iso8601(text) returns boolean: is it a valid date-time? */
@@ -87,7 +101,7 @@ trackly_iso8601(PG_FUNCTION_ARGS)
 				 errmsg("invalid ISO 8601 date-time: %s",
 						trackly_quote_value(s, len)),
 				 errdetail("%s.", why),
-				 errhint("Write it as YYYY-MM-DDThh:mm[:ss[.fraction]] with an optional Z or +hh:mm offset, for example 2025-11-15T14:30:00Z.")));
+				 errhint("Write it as YYYY-MM-DD, then T, t or a space, then hh:mm with optional :ss and a fraction after . or , and then no offset (UTC), Z, z, +hh, +hhmm or +hh:mm (or -), for example 2025-11-15T14:30:00Z.")));
 	}
 	PG_RETURN_TIMESTAMPTZ((TimestampTz) parsed.pg_usec);
 }
@@ -227,29 +241,30 @@ trackly_check_api_key(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* trackly_import_sends(jsonb, bigint) returns jsonb: an explicit account. */
+/*
+ * trackly_import_sends(jsonb, bigint) returns jsonb: an explicit account.
+ * An admin form: a NULL or unknown account is an ERROR (22004, 22023), as
+ * in every admin function; the body's faults are answered as JSON.
+ */
 Datum
 trackly_import_sends_sql(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *body = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
 	ImportBatch batch;
-	ImportFailure refused;
-	bool		found;
 	Jsonb	   *result;
 
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the account id is NULL; pass the id of an account")));
 	import_begin(&batch, "sql");
-	found = !PG_ARGISNULL(1) && import_account_exists(PG_GETARG_INT64(1));
-	if (!found)
-	{
-		refused.code = "account_not_found";
-		refused.http_status = 404;
-		refused.message = PG_ARGISNULL(1)
-			? pstrdup("The account id is NULL; pass the id of an account.")
-			: psprintf("No account has id " INT64_FORMAT ".", PG_GETARG_INT64(1));
-	}
-	else
-		batch.account_id = PG_GETARG_INT64(1);
-	result = import_sends(body, &batch, found ? NULL : &refused);
+	if (!import_account_exists(PG_GETARG_INT64(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no account has id " INT64_FORMAT, PG_GETARG_INT64(1)),
+				 errhint("trackly_create_account makes one.")));
+	batch.account_id = PG_GETARG_INT64(1);
+	result = import_sends(body, &batch, NULL);
 	import_end(&batch);
 	PG_RETURN_JSONB_P(result);
 }

@@ -1,7 +1,7 @@
 -- lists.sql: trackly_create_list (README, Functions) and how the import
 -- resolves list_id / list_number within the account (rule 8).
 BEGIN;
-SELECT plan(49);
+SELECT plan(51);
 
 -- Runs a statement; NULL when it succeeds, else "SQLSTATE: message".
 CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -55,6 +55,11 @@ SELECT is((SELECT count(DISTINCT id) FROM trackly.lists WHERE account_id = pg_te
 		  'account D has two distinct lists');
 
 -- 2. Phone numbers.
+SELECT throws_ok(format($$SELECT trackly_create_list(%s, '+1415', 'too short')$$, pg_temp.acct('a')),
+				 '22023', 'phone_number ''+1415'' is not a valid E.164 number: +1 (US) national numbers have 10 digits, not 3',
+				 'an invalid list number is refused with the import''s explanation');
+SELECT throws_ok($$SELECT trackly_create_account(NULL)$$, '22004', 'an account name is NULL',
+				 'a NULL account name is 22004');
 SELECT throws_ok(format($$SELECT trackly_create_list(%s, '+4402071838750', 'national prefix')$$, pg_temp.acct('a')),
 				 '22023', NULL, 'a number with a national prefix (+4402071838750) is refused with 22023');
 SELECT throws_like(format($$SELECT trackly_create_list(%s, '+4402071838750', 'national prefix')$$, pg_temp.acct('a')),

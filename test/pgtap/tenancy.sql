@@ -4,7 +4,7 @@
 -- the extension's data, and an import only ever sees and writes its own
 -- account.
 BEGIN;
-SELECT plan(31);
+SELECT plan(33);
 
 -- The tables that grow with traffic, as the README names them.
 CREATE TEMP TABLE traffic_table (rel regclass PRIMARY KEY);
@@ -163,35 +163,22 @@ SELECT results_eq(
 	$$VALUES (pg_temp.v('a'), 3::bigint), (pg_temp.v('b'), 3::bigint)$$,
 	'each account holds exactly its own sends');
 
--- The two-argument form with no such account: 404, nothing recorded, checked before the body.
+-- The two-argument form with no such account: ERROR 22023 (22004 for NULL),
+-- as every admin function answers, whatever the body; nothing recorded.
 CREATE TEMP TABLE counts_before AS
 SELECT (SELECT count(*) FROM trackly.imports) AS imports, (SELECT count(*) FROM trackly.sends) AS sends;
-CREATE TEMP TABLE no_account (label text PRIMARY KEY, body jsonb, status text);
-CREATE FUNCTION pg_temp.no_account(label text, request jsonb, account bigint) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM set_config('response.status', '', true);
-	INSERT INTO no_account VALUES (label, trackly_import_sends(request, account), current_setting('response.status', true));
-END
-$$;
-SELECT pg_temp.no_account('unknown', pg_temp.body('nobody'), -1);
-SELECT pg_temp.no_account('null', pg_temp.body('nobody'), NULL);
-SELECT pg_temp.no_account('unknown, null body', NULL, 0);
-SELECT pg_temp.no_account('unknown, empty records', '{"records": []}', 9223372036854775807);
-SELECT results_eq(
-	$$SELECT label, body->'errors'->0->>'code', status FROM no_account ORDER BY label$$,
-	$$VALUES ('null', 'account_not_found', '404'), ('unknown', 'account_not_found', '404'),
-	         ('unknown, empty records', 'account_not_found', '404'), ('unknown, null body', 'account_not_found', '404')$$,
-	'the two-argument form answers account_not_found with 404 for a missing or NULL account, before looking at the body');
-SELECT is_empty($$SELECT label FROM no_account
-				   WHERE body - 'errors' <> '{"success_count": 0, "error_count": 0, "duplicates_skipped": 0,
-											  "invalid_phones": 0, "import_id": null}'::jsonb
-					  OR jsonb_array_length(body->'errors') <> 1
-					  OR body->'errors'->0->'index' <> 'null'::jsonb OR body->'errors'->0->'id' <> 'null'::jsonb$$,
-				'account_not_found: all counts 0, import_id null, one error with null index and id');
+SELECT throws_ok(format('SELECT trackly_import_sends(%L::jsonb, -1)', pg_temp.body('nobody')), '22023',
+				 'no account has id -1', 'an unknown account is ERROR 22023');
+SELECT throws_ok(format('SELECT trackly_import_sends(%L::jsonb, NULL)', pg_temp.body('nobody')), '22004', NULL,
+				 'a NULL account is ERROR 22004');
+SELECT throws_ok('SELECT trackly_import_sends(NULL::jsonb, 0)', '22023', NULL,
+				 'an unknown account is an ERROR before the body is looked at (a NULL body)');
+SELECT throws_ok($$SELECT trackly_import_sends('{"records": []}'::jsonb, 9223372036854775807)$$, '22023', NULL,
+				 'an unknown account is an ERROR before the body is looked at (empty records)');
 SELECT results_eq(
 	$$SELECT (SELECT count(*) FROM trackly.imports), (SELECT count(*) FROM trackly.sends)$$,
 	$$SELECT imports, sends FROM counts_before$$,
-	'account_not_found records nothing');
+	'an unknown account records nothing');
 
 SELECT * FROM finish();
 ROLLBACK;

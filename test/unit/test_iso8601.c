@@ -304,7 +304,7 @@ typedef struct ExplainCase
 	const char *text;
 } ExplainCase;
 
-#define FORM "; the form is YYYY-MM-DDThh:mm[:ss[.fff]][Z|+hh[:mm]|-hh[:mm]]"
+#define FORM "; the form is YYYY-MM-DD{T|t| }hh:mm[:ss[{.|,}f]][Z|z|{+|-}hh[[:]mm]]"
 
 static const ExplainCase explain_cases[] = {
 	{"2025-11-15T14:30:00Z", "valid"},
