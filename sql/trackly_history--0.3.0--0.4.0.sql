@@ -282,3 +282,34 @@ BEGIN
 	RETURN list_id;
 END
 $$;
+
+-- Leap seconds (RFC 3339): 23:59:60 in UTC is valid and names the next
+-- second.  The validators' verdicts change, so their C entry points do too:
+-- the older versions' definitions keep pointing at the old rule (no second
+-- 60) until this update repoints them.  The new rule only accepts more, so
+-- no value a CHECK or a domain let in is refused now; the user's objects
+-- that use the validators are listed all the same.
+CREATE OR REPLACE FUNCTION trackly_is_iso8601(text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'trackly_is_iso8601_v2'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION trackly_iso8601(text) RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'trackly_iso8601_v2'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+DO $leap$
+DECLARE
+	users text;
+BEGIN
+	SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), '; ')
+	  INTO users
+	  FROM pg_catalog.pg_depend d
+	 WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+	   AND d.refobjid IN ('@extschema@.trackly_is_iso8601(text)'::pg_catalog.regprocedure,
+						  '@extschema@.trackly_iso8601(text)'::pg_catalog.regprocedure)
+	   AND d.deptype = 'n';
+	IF users IS NOT NULL THEN
+		RAISE NOTICE 'trackly_is_iso8601 and trackly_iso8601 now accept leap seconds (23:59:60 in UTC); these use them: %', users
+			USING HINT = 'Nothing they hold becomes invalid: the new rule only accepts more.';
+	END IF;
+END
+$leap$;
+

@@ -56,6 +56,8 @@ INSERT INTO contacts (phone) VALUES ('+14155551234');
 
 ALTER EXTENSION trackly_history UPDATE TO '0.2.0';
 SELECT extversion FROM pg_extension WHERE extname = 'trackly_history';
+-- This library under 0.2.0's SQL: its validators keep 0.2.0's verdicts.
+SELECT trackly_is_iso8601('1998-12-31T23:59:60Z') AS leap_second_before_update;
 -- History imported under 0.2.0: import ids from its sequence.
 SELECT trackly_create_account('Upgraded Co') AS account \gset
 SELECT trackly_import_sends(
@@ -71,6 +73,8 @@ CREATE TABLE before_update AS
 ALTER EXTENSION trackly_history UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'trackly_history';
 
+-- After the update the validators follow the new rule.
+SELECT trackly_is_iso8601('1998-12-31T23:59:60Z') AS leap_second_after_update;
 -- The user's table and data lived through the update, and the new version works.
 INSERT INTO contacts (phone) VALUES ('+1 415');
 SELECT phone, seen = '2025-11-15 14:30:00+00' AS seen_ok FROM contacts;

@@ -67,7 +67,9 @@ SELECT v AS value, trackly_is_iso8601(v) AS valid
 	'0000-01-01T00:00:00Z',
 	'2025-11-15T24:00:00Z',
 	'2025-11-15T23:60:00Z',
-	'2025-11-15T23:59:60Z',             -- leap second
+	'2025-11-15T23:59:60Z',             -- a leap second: 23:59:60 in UTC
+	'2025-11-15T23:58:60Z',             -- not one
+	'2025-11-15T23:59:60+01:00',        -- 22:59:60 in UTC: not one
 	'2025-11-15T14:30:00+24:00',
 	'2025-11-15T14:30:00+05:60',
 	'2025-11-15T14:30:00+5',
@@ -114,6 +116,11 @@ EXCEPTION WHEN invalid_datetime_format THEN
 	RAISE NOTICE 'SQLSTATE %', SQLSTATE;
 END
 $$;
+
+-- Leap seconds name the next second (RFC 3339, as PostgreSQL reads them).
+SELECT trackly_iso8601('1998-12-31T23:59:60Z') AS utc_leap_second,
+	   trackly_iso8601('1998-12-31T15:59:60.123-08:00') AS with_offset_and_fraction;
+SELECT trackly_iso8601('2025-11-15T14:30:60+01:00');
 
 -- Usable in constraints and domains: they are immutable.
 CREATE DOMAIN e164 AS text CHECK (trackly_is_e164(VALUE));

@@ -25,7 +25,10 @@
  *	   "2025-13-01" is NO_TIME and "2025-13-01T10:00 x" is SYNTAX.
  *	3. The ranges, left to right: year, month, day (in that month of that
  *	   year), hour, minute, second, offset.  The first field out of range
- *	   decides, so "0000-13-01T24:00" is BAD_YEAR.
+ *	   decides, so "0000-13-01T24:00" is BAD_YEAR.  Second 60 is a leap
+ *	   second only where the time, moved to UTC by its (valid) offset, is
+ *	   23:59:60; it then counts as 60 seconds, so the instant is the next
+ *	   second.  iso8601_parse_no_leap keeps 0.3.0's rule: no second 60.
  *
  * The fraction is rounded exactly from its decimal digits, to the nearest
  * microsecond, ties to even: the 7th digit and whether any later digit is
@@ -71,6 +74,7 @@ typedef struct Iso8601Failure
 {
 	size_t		position;		/* byte where the shape broke (SYNTAX) */
 	Iso8601Expected expected;	/* what was wanted there (SYNTAX) */
+	int			offset_minutes; /* the offset, east of UTC (BAD_SECOND at 60) */
 	size_t		offset_start;	/* the offset as written (BAD_OFFSET) */
 	size_t		offset_len;
 } Iso8601Failure;
@@ -226,7 +230,8 @@ shape_failure(Iso8601Failure *failure, size_t pos, Iso8601Expected expected)
  * failure, the details iso8601_explain reports.
  */
 static inline Iso8601Verdict
-iso8601_scan(const char *s, size_t len, Iso8601Time *t, Iso8601Failure *failure)
+iso8601_scan(const char *s, size_t len, Iso8601Time *t, Iso8601Failure *failure,
+			 bool leap_seconds)
 {
 	size_t		pos = FIXED_LEN;
 	Iso8601Expected after_time = EXPECT_AFTER_MINUTE;
@@ -335,10 +340,21 @@ iso8601_scan(const char *s, size_t len, Iso8601Time *t, Iso8601Failure *failure)
 		return ISO8601_BAD_HOUR;
 	if (t->minute > 59)
 		return ISO8601_BAD_MINUTE;
-	if (t->second > 59)
+	if (t->second > 60 || (t->second == 60 && !leap_seconds))
 		return ISO8601_BAD_SECOND;
 	if (offset_hour > 23 || offset_minute > 59)
 		return ISO8601_BAD_OFFSET;
+	if (t->second == 60)
+	{
+		/* A leap second is 23:59:60 in UTC (RFC 3339): the time, moved by its offset. */
+		int			utc_minute;
+
+		failure->offset_minutes = (offset_negative ? -1 : 1) * (offset_hour * 60 + offset_minute);
+		utc_minute = t->hour * 60 + t->minute - failure->offset_minutes;
+
+		if (((utc_minute % 1440) + 1440) % 1440 != 23 * 60 + 59)
+			return ISO8601_BAD_SECOND;
+	}
 
 	t->microsecond = usec;
 	t->offset_seconds = offset_hour * 3600 + offset_minute * 60;
@@ -357,7 +373,16 @@ iso8601_parse(const char *s, size_t len, Iso8601Time *out)
 	Iso8601Time scratch;
 	Iso8601Failure failure;
 
-	return iso8601_scan(s, len, out != NULL ? out : &scratch, &failure);
+	return iso8601_scan(s, len, out != NULL ? out : &scratch, &failure, true);
+}
+
+Iso8601Verdict
+iso8601_parse_no_leap(const char *s, size_t len, Iso8601Time *out)
+{
+	Iso8601Time scratch;
+	Iso8601Failure failure;
+
+	return iso8601_scan(s, len, out != NULL ? out : &scratch, &failure, false);
 }
 
 /* Names byte c for a person: "'x'", "a space", "a non-ASCII character" ... */
@@ -451,8 +476,9 @@ explain_syntax(const char *s, size_t len, const Iso8601Failure *failure,
 					ISO8601_FORM);
 }
 
-size_t
-iso8601_explain(const char *s, size_t len, char *buf, size_t bufsize)
+/* iso8601_explain and iso8601_explain_no_leap. */
+static size_t
+explain(const char *s, size_t len, char *buf, size_t bufsize, bool leap_seconds)
 {
 	Iso8601Time t;
 	Iso8601Failure failure;
@@ -461,7 +487,7 @@ iso8601_explain(const char *s, size_t len, char *buf, size_t bufsize)
 	size_t		wanted;
 	size_t		copied;
 
-	switch (iso8601_scan(s, len, &t, &failure))
+	switch (iso8601_scan(s, len, &t, &failure, leap_seconds))
 	{
 		case ISO8601_VALID:
 			n = snprintf(text, sizeof(text), "valid");
@@ -492,9 +518,15 @@ iso8601_explain(const char *s, size_t len, char *buf, size_t bufsize)
 			n = snprintf(text, sizeof(text), "minute %02d is out of range 00-59", t.minute);
 			break;
 		case ISO8601_BAD_SECOND:
-			n = snprintf(text, sizeof(text), "second %02d is out of range 00-59%s",
-						 t.second,
-						 t.second == 60 ? " (leap seconds are not accepted)" : "");
+			if (t.second == 60 && leap_seconds)
+				n = snprintf(text, sizeof(text),
+							 "second 60 is a leap second, which is only 23:59:60 in UTC; this is %02d:%02d:60 in UTC",
+							 ((((t.hour * 60 + t.minute - failure.offset_minutes) % 1440) + 1440) % 1440) / 60,
+							 ((((t.hour * 60 + t.minute - failure.offset_minutes) % 1440) + 1440) % 1440) % 60);
+			else
+				n = snprintf(text, sizeof(text), "second %02d is out of range 00-59%s",
+							 t.second,
+							 t.second == 60 ? " (leap seconds are not accepted)" : "");
 			break;
 		case ISO8601_BAD_OFFSET:
 			n = snprintf(text, sizeof(text),
@@ -513,4 +545,16 @@ iso8601_explain(const char *s, size_t len, char *buf, size_t bufsize)
 		buf[copied] = '\0';
 	}
 	return wanted;
+}
+
+size_t
+iso8601_explain(const char *s, size_t len, char *buf, size_t bufsize)
+{
+	return explain(s, len, buf, bufsize, true);
+}
+
+size_t
+iso8601_explain_no_leap(const char *s, size_t len, char *buf, size_t bufsize)
+{
+	return explain(s, len, buf, bufsize, false);
 }

@@ -5,7 +5,10 @@
  *   date-time = date sep time [offset]
  *   date      = YYYY "-" MM "-" DD        year 0001-9999, the day exists
  *   sep       = "T" / "t" / " "
- *   time      = hh ":" mm [":" ss [frac]] hh 00-23, mm 00-59, ss 00-59
+ *   time      = hh ":" mm [":" ss [frac]] hh 00-23, mm 00-59, ss 00-59, or 60
+ *                                         where the time in UTC is 23:59:60
+ *                                         (a leap second, RFC 3339: it names
+ *                                         the next second)
  *   frac      = ("." / ",") 1*DIGIT       rounded to the microsecond, ties
  *                                         to even, exactly from the digits
  *   offset    = "Z" / "z" / ("+" / "-") hh [[":"] mm]
@@ -32,7 +35,7 @@ typedef enum Iso8601Verdict
 	ISO8601_BAD_DAY,			/* no such day in that month and year */
 	ISO8601_BAD_HOUR,			/* hour not 00-23 (24:00 included) */
 	ISO8601_BAD_MINUTE,			/* minute not 00-59 */
-	ISO8601_BAD_SECOND,			/* second not 00-59 (leap second included) */
+	ISO8601_BAD_SECOND,			/* second not 00-59, nor 60 at 23:59 UTC */
 	ISO8601_BAD_OFFSET			/* offset hour not 00-23 or minute not 00-59 */
 } Iso8601Verdict;
 
@@ -65,5 +68,13 @@ extern Iso8601Verdict iso8601_parse(const char *s, size_t len, Iso8601Time *out)
  * snprintf.  For a valid string it writes "valid".
  */
 extern size_t iso8601_explain(const char *s, size_t len, char *buf, size_t bufsize);
+
+/*
+ * The same under 0.3.0's rules, which refused every second 60: for the SQL
+ * validators of the versions before 0.4.0 (their verdicts do not change
+ * until ALTER EXTENSION ... UPDATE).
+ */
+extern Iso8601Verdict iso8601_parse_no_leap(const char *s, size_t len, Iso8601Time *out);
+extern size_t iso8601_explain_no_leap(const char *s, size_t len, char *buf, size_t bufsize);
 
 #endif							/* TRACKLY_ISO8601_H */

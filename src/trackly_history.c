@@ -29,6 +29,8 @@ PG_MODULE_MAGIC;
 PG_FUNCTION_INFO_V1(trackly_is_e164);
 PG_FUNCTION_INFO_V1(trackly_is_iso8601);
 PG_FUNCTION_INFO_V1(trackly_explain_e164);
+PG_FUNCTION_INFO_V1(trackly_is_iso8601_v2);
+PG_FUNCTION_INFO_V1(trackly_iso8601_v2);
 PG_FUNCTION_INFO_V1(trackly_iso8601);
 PG_FUNCTION_INFO_V1(trackly_import_sends_api);
 PG_FUNCTION_INFO_V1(trackly_import_sends_sql);
@@ -70,30 +72,38 @@ trackly_explain_e164(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(why));
 }
 
-/* trackly_is_iso8601(text) returns boolean: is it a valid date-time? */
-Datum
-trackly_is_iso8601(PG_FUNCTION_ARGS)
-{
-	text	   *value = PG_GETARG_TEXT_PP(0);
+/*
+ * The ISO 8601 validators.  Two rules exist: 0.4.0's, with leap seconds
+ * (23:59:60 in UTC), and 0.3.0's, without.  A validator's verdict sits in
+ * users' CHECK constraints, domains and indexes, so installing this library
+ * changes no SQL validator's verdict: the SQL definitions of the versions
+ * before 0.4.0 point at the entry points of their rules (trackly_is_iso8601,
+ * trackly_iso8601), and ALTER EXTENSION ... UPDATE repoints them to 0.4.0's
+ * (the _v2 ones).
+ */
+typedef Iso8601Verdict (*Iso8601Parser) (const char *s, size_t len, Iso8601Time *out);
+typedef size_t (*Iso8601Explainer) (const char *s, size_t len, char *buf, size_t bufsize);
 
-	PG_RETURN_BOOL(iso8601_parse(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
-								 NULL) == ISO8601_VALID);
+/* Is the text a valid date-time, by a rule? */
+static bool
+is_iso8601(text *value, Iso8601Parser parse)
+{
+	return parse(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), NULL) == ISO8601_VALID;
 }
 
-/* trackly_iso8601(text) returns timestamptz, or raises 22007. */
-Datum
-trackly_iso8601(PG_FUNCTION_ARGS)
+/* The instant the text names, by a rule, or ERROR 22007. */
+static TimestampTz
+iso8601_instant(text *value, Iso8601Parser parse, Iso8601Explainer explain)
 {
-	text	   *value = PG_GETARG_TEXT_PP(0);
 	const char *s = VARDATA_ANY(value);
 	int			len = VARSIZE_ANY_EXHDR(value);
 	Iso8601Time parsed;
 
-	if (iso8601_parse(s, len, &parsed) != ISO8601_VALID)
+	if (parse(s, len, &parsed) != ISO8601_VALID)
 	{
 		char		why[160];
 
-		iso8601_explain(s, len, why, sizeof(why));
+		explain(s, len, why, sizeof(why));
 		if (why[0] >= 'a' && why[0] <= 'z')
 			why[0] += 'A' - 'a';
 		ereport(ERROR,
@@ -103,7 +113,36 @@ trackly_iso8601(PG_FUNCTION_ARGS)
 				 errdetail("%s.", why),
 				 errhint("Write it as YYYY-MM-DD, then T, t or a space, then hh:mm with optional :ss and a fraction after . or , and then no offset (UTC), Z, z, +hh, +hhmm or +hh:mm (or -), for example 2025-11-15T14:30:00Z.")));
 	}
-	PG_RETURN_TIMESTAMPTZ((TimestampTz) parsed.pg_usec);
+	return (TimestampTz) parsed.pg_usec;
+}
+
+/* trackly_is_iso8601(text) returns boolean, by 0.4.0's rule (leap seconds). */
+Datum
+trackly_is_iso8601_v2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(is_iso8601(PG_GETARG_TEXT_PP(0), iso8601_parse));
+}
+
+/* trackly_iso8601(text) returns timestamptz, by 0.4.0's rule (leap seconds). */
+Datum
+trackly_iso8601_v2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(iso8601_instant(PG_GETARG_TEXT_PP(0), iso8601_parse, iso8601_explain));
+}
+
+/* trackly_is_iso8601(text) of the versions before 0.4.0: no second 60. */
+Datum
+trackly_is_iso8601(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(is_iso8601(PG_GETARG_TEXT_PP(0), iso8601_parse_no_leap));
+}
+
+/* trackly_iso8601(text) of the versions before 0.4.0: no second 60. */
+Datum
+trackly_iso8601(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(iso8601_instant(PG_GETARG_TEXT_PP(0), iso8601_parse_no_leap,
+										  iso8601_explain_no_leap));
 }
 
 /*

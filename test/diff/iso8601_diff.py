@@ -73,10 +73,15 @@ def reference(text):
         return "BAD_HOUR"
     if minute > 59:
         return "BAD_MINUTE"
-    if second > 59:
+    if second > 60:
         return "BAD_SECOND"
     if offset_hour > 23 or offset_minute > 59:
         return "BAD_OFFSET"
+    offset_minutes = offset_hour * 60 + offset_minute
+    if m.group("sign") == b"-":
+        offset_minutes = -offset_minutes
+    if second == 60 and (hour * 60 + minute - offset_minutes) % 1440 != 23 * 60 + 59:
+        return "BAD_SECOND"     # a leap second is 23:59:60 in UTC (RFC 3339)
 
     fraction = m.group("fraction")
     microseconds = 0
@@ -172,6 +177,9 @@ EDGE_CASES = [
     "", "2025-11-15", "2025-11-15T", "2025-11-15 ", "now", "epoch", "1731681000",
     "Nov 15 2025", "2025-11-15 14:30:00+00 BC", "0000-01-01T00:00:00Z",
     "2025-11-15T24:00", "2025-11-15T23:60", "2025-11-15T23:59:60Z",
+    "1998-12-31T23:59:60Z", "1998-12-31T15:59:60.123-08:00", "2025-11-15T23:58:60Z",
+    "1999-01-01T00:59:60+01:00", "2025-11-15T23:59:60+01:00", "9999-12-31T23:59:60.9999999Z",
+    "2025-11-15T23:59:61Z", "2025-11-15T23:59:60+24:00",
     "2025-11-15T14:30:00+24:00", "2025-11-15T14:30:00+05:60",
     "2025-11-15T14:30:00+5", "2025-11-15T14:30:00+055", "2025-11-15T14:30:00+05:",
     "2025-11-15T14:30:00Z+01", "2025-11-15T14:30:00.Z", "2100-02-29T00:00Z",

@@ -129,7 +129,7 @@ check_valid(const uint8_t *s, size_t len, const Iso8601Time *t)
 	require(t->day >= 1 && t->day <= month_length);
 	require(t->hour >= 0 && t->hour <= 23);
 	require(t->minute >= 0 && t->minute <= 59);
-	require(t->second >= 0 && t->second <= 59);
+	require(t->second >= 0 && t->second <= 60);
 	require(t->microsecond >= 0 && t->microsecond <= 1000000);
 
 	/* seconds and fraction */

@@ -29,6 +29,8 @@
 #define D_2025_02_28	(9190 * DAY)
 #define D_2025_03_01	(9191 * DAY)
 #define D_2025_11_15	(9450 * DAY)
+#define D_1999_01_01	(-365 * DAY)
+#define D_2017_01_01	(6210 * DAY)
 #define D_2025_11_16	(9451 * DAY)
 #define D_2025_12_01	(9466 * DAY)
 #define D_2025_12_31	(9496 * DAY)
@@ -173,8 +175,19 @@ static const ParseCase parse_cases[] = {
 	{"2025-11-15T99:00:00Z", ISO8601_BAD_HOUR, 0},
 	{"2025-11-15T23:60", ISO8601_BAD_MINUTE, 0},
 	{"2025-11-15T23:60:00Z", ISO8601_BAD_MINUTE, 0},
-	{"2025-11-15T23:59:60Z", ISO8601_BAD_SECOND, 0},
-	{"2016-12-31T23:59:60Z", ISO8601_BAD_SECOND, 0},
+	/* leap seconds (RFC 3339): 23:59:60 in UTC only, naming the next second */
+	{"2025-11-15T23:59:60Z", ISO8601_VALID, D_2025_11_15 + 24 * HOUR},
+	{"2016-12-31T23:59:60Z", ISO8601_VALID, D_2017_01_01},
+	{"1998-12-31T23:59:60Z", ISO8601_VALID, D_1999_01_01},
+	{"1998-12-31T23:59:60.5Z", ISO8601_VALID, D_1999_01_01 + SEC / 2},
+	{"1998-12-31T15:59:60.123-08:00", ISO8601_VALID, D_1999_01_01 + 123000},
+	{"1999-01-01T00:59:60+01:00", ISO8601_VALID, D_1999_01_01},
+	{"1999-01-01T05:29:60+0530", ISO8601_VALID, D_1999_01_01},
+	{"2025-11-15T23:59:60.9999995Z", ISO8601_VALID, D_2025_11_15 + 24 * HOUR + SEC},
+	{"2025-11-15T23:58:60Z", ISO8601_BAD_SECOND, 0},
+	{"2025-11-15T23:59:60+01:00", ISO8601_BAD_SECOND, 0},
+	{"2025-11-15T14:30:60Z", ISO8601_BAD_SECOND, 0},
+	{"2025-11-15T23:59:61Z", ISO8601_BAD_SECOND, 0},
 	{"2025-11-15T23:59:99.5Z", ISO8601_BAD_SECOND, 0},
 
 	/* several problems: the shape first, then the ranges left to right */
@@ -183,7 +196,7 @@ static const ParseCase parse_cases[] = {
 	{"2025-02-30T24:60:60+24:00", ISO8601_BAD_DAY, 0},
 	{"2025-11-15T24:60:60+24:00", ISO8601_BAD_HOUR, 0},
 	{"2025-11-15T23:60:60+24:00", ISO8601_BAD_MINUTE, 0},
-	{"2025-11-15T23:59:60+24:00", ISO8601_BAD_SECOND, 0},
+	{"2025-11-15T23:59:60+24:00", ISO8601_BAD_OFFSET, 0},
 	{"2025-13-01T24:00 x", ISO8601_SYNTAX, 0},
 	{"2025-13-01", ISO8601_NO_TIME, 0},
 
@@ -318,7 +331,9 @@ static const ExplainCase explain_cases[] = {
 	{"2100-02-29T14:30:00Z", "2100-02-29 does not exist"},
 	{"2025-11-15T24:00", "hour 24 is out of range 00-23"},
 	{"2025-11-15T23:60", "minute 60 is out of range 00-59"},
-	{"2025-11-15T23:59:60Z", "second 60 is out of range 00-59 (leap seconds are not accepted)"},
+	{"2025-11-15T14:30:60Z", "second 60 is a leap second, which is only 23:59:60 in UTC; this is 14:30:60 in UTC"},
+	{"2025-11-15T23:59:60+01:00", "second 60 is a leap second, which is only 23:59:60 in UTC; this is 22:59:60 in UTC"},
+	{"2025-11-15T00:30:60+01:00", "second 60 is a leap second, which is only 23:59:60 in UTC; this is 23:30:60 in UTC"},
 	{"2025-11-15T23:59:61Z", "second 61 is out of range 00-59"},
 	{"2025-11-15T14:30:00+24:00", "the offset +24:00 is out of range (hours 00-23, minutes 00-59)"},
 	{"2025-11-15T14:30:00-0560", "the offset -0560 is out of range (hours 00-23, minutes 00-59)"},
@@ -496,6 +511,17 @@ main(void)
 		UNIT_CHECK(strcmp(text, c->text) == 0, "explain \"%s\":\n  got      \"%s\"\n  expected \"%s\"",
 				   c->input, text, c->text);
 	}
+
+	/* 0.3.0's rules, kept for the SQL validators of the older versions: no second 60 at all. */
+	UNIT_CHECK(iso8601_parse_no_leap("1998-12-31T23:59:60Z", 20, NULL) == ISO8601_BAD_SECOND,
+			   "no_leap: 1998-12-31T23:59:60Z is refused");
+	UNIT_CHECK(iso8601_parse_no_leap("2025-11-15T23:59:60+24:00", 25, NULL) == ISO8601_BAD_SECOND,
+			   "no_leap: the second is checked before the offset, as in 0.3.0");
+	UNIT_CHECK(iso8601_parse_no_leap("2025-11-15T14:30:59Z", 20, NULL) == ISO8601_VALID,
+			   "no_leap: an ordinary time is valid");
+	iso8601_explain_no_leap("1998-12-31T23:59:60Z", 20, text, sizeof(text));
+	UNIT_CHECK(strcmp(text, "second 60 is out of range 00-59 (leap seconds are not accepted)") == 0,
+			   "no_leap explain: got \"%s\"", text);
 
 	check_fields();
 	check_explain_buffer();
