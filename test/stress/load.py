@@ -15,7 +15,7 @@ transaction of its own (autocommit, as PostgREST and psql run them), mixing:
   descending  a window in descending order
   replay      old ids, mostly stored already
   cancel      a chunks request under a statement_timeout of a few ms
-  staged      1,200 to 2,500 rows of a window put in the client's staging
+  staged      1,100 to 1,800 rows of a window put in the client's staging
               table and imported with trackly_import_sends_from (several
               batches in one transaction, holding the earlier ones' ids)
 
@@ -114,7 +114,7 @@ class Workload:
             rng.shuffle(ids)
             return sl.make_request(account, key, ids, rng, pattern, spam_share=spam)
         if pattern == "staged":
-            size = rng.randint(1200, 2500)
+            size = rng.randint(1100, 1800)
             base = self.advance(size // 2)
             ids = rng.sample(range(base - size, base + size), size)
             req = sl.make_request(account, None, ids, rng, pattern, spam_share=spam)
