@@ -40,7 +40,6 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -54,7 +53,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -384,8 +382,7 @@ source_row(const StagedSource *src, HeapTuple tuple, TupleDesc desc)
 	{
 		JsonbValue	k;
 		JsonbValue	v;
-		bool		isnull;
-		Datum		value;
+		char	   *out;
 
 		if (src->column[f] == 0)
 			continue;
@@ -393,16 +390,14 @@ source_row(const StagedSource *src, HeapTuple tuple, TupleDesc desc)
 		k.val.string.val = src->column_name[f];
 		k.val.string.len = strlen(src->column_name[f]);
 		pushJsonbValue(&state, WJB_KEY, &k);
-		value = SPI_getbinval(tuple, desc, src->column[f], &isnull);
-		if (isnull)
+		out = SPI_getvalue(tuple, desc, src->column[f]);
+		if (out == NULL)
 			v.type = jbvNull;
 		else
 		{
-			char	   *out = SPI_getvalue(tuple, desc, src->column[f]);
 			int			len = strlen(out);
 			int			clipped = pg_mbcharcliplen(out, len, SOURCE_VALUE_CHARS);
 
-			(void) value;
 			v.type = jbvString;
 			v.val.string.val = clipped < len ? psprintf("%.*s...", clipped, out) : out;
 			v.val.string.len = strlen(v.val.string.val);
@@ -625,38 +620,23 @@ run_batches(StagedRun *run, bool sorted)
 	return !gave_up;
 }
 
-/* The first attempt, in a subtransaction: true when it finished. */
+/* The first reading, for trackly_run_in_subtransaction: true (kept) when it finished. */
+static bool
+first_reading(void *arg)
+{
+	return run_batches((StagedRun *) arg, false);
+}
+
+/* The first reading, in a subtransaction rolled back if it gave up; an error propagates. */
 static bool
 first_attempt(StagedRun *run)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool finished = false;
+	ErrorData  *error;
+	bool		finished;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		finished = run_batches(run, false);
-		if (finished)
-			ReleaseCurrentSubTransaction();
-		else
-			RollbackAndReleaseCurrentSubTransaction();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *error;
-
-		MemoryContextSwitchTo(cxt);
-		error = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		CurrentResourceOwner = owner;
+	error = trackly_run_in_subtransaction(first_reading, run, &finished);
+	if (error != NULL)
 		ReThrowError(error);
-	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
 	return finished;
 }
 

@@ -26,6 +26,8 @@ is writing, and their latencies are reported (median, 99th percentile, max).
 It measures; it asserts nothing.
 """
 import argparse
+import json
+import random
 import statistics
 import threading
 import time
@@ -166,8 +168,6 @@ def memory_run(account, rows):
 
 def wait_run(account, rows):
     """API imports' latencies behind a staged import, one call then slices."""
-    import json
-    import random
     with connect() as conn:
         conn.execute("TRUNCATE staging")
         conn.execute(f"INSERT INTO staging {rows_sql(rows)}")
