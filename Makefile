@@ -41,7 +41,7 @@ BUILD        ?= .run/build
 PYTHON       ?= /usr/bin/python3
 FUZZ_SECONDS ?= 30
 VALIDATORS    = src/e164.c src/e164_table.c src/iso8601.c
-VALIDATOR_H   = src/e164.h src/iso8601.h
+VALIDATOR_H   = src/e164.h src/e164_table.h src/iso8601.h
 TEST_CFLAGS   = -std=c11 -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -Isrc -Itest/unit
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS   = -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

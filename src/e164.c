@@ -10,6 +10,7 @@
  * come from the generated e164_table.c.
  */
 #include "e164.h"
+#include "e164_table.h"
 
 /* Numeric value of an ASCII digit, or a value above 9 for any other byte. */
 #define DIGIT_VALUE(c)	((unsigned int) (unsigned char) (c) - '0')
@@ -43,21 +44,124 @@ find_country_code(const char *digits, size_t ndigits, int *country_code)
 	return 0;
 }
 
+/* Walks an automaton of the table from state over the digits. */
+static inline E164State
+walk(E164State state, const char *digits, int ndigits)
+{
+	int			i;
+
+	for (i = 0; i < ndigits; i++)
+		state = e164_next[state][DIGIT_VALUE(digits[i])];
+	return state;
+}
+
+/* Does the full-match automaton at root accept the digits? */
+static inline int
+accepts(E164State root, const char *digits, int ndigits)
+{
+	return (e164_labels[walk(root, digits, ndigits)] & E164_LABEL_VALUE) != 0;
+}
+
+/*
+ * What libphonenumber's parse() makes of the national number of +cc nsn, as
+ * its _maybe_strip_national_prefix_carrier_code and the length test after it
+ * decide: when that is not nsn itself, writes it into parsed (NUL-terminated,
+ * at least E164_FORM_SIZE - 4 bytes) and returns its length; returns 0 when
+ * the parser keeps nsn as it is.  *stripped receives the number of digits a
+ * plain national prefix took (0 for a transform rule).
+ */
+static int
+parsed_national_number(const E164CountryCode *code, const char *nsn, int ndigits,
+					   char *parsed, int *stripped)
+{
+	E164State	state = code->parsing;
+	const E164ParseOutcome *outcome;
+	const char *result;
+	int			length;
+	int			i;
+
+	if (state == 0)
+		return 0;
+	for (i = 0; i < ndigits && (e164_labels[state] & E164_LABEL_SINK) == 0; i++)
+		state = e164_next[state][DIGIT_VALUE(nsn[i])];
+	outcome = &e164_outcomes[e164_labels[state] & E164_LABEL_VALUE];
+
+	switch ((E164ParseKind) outcome->kind)
+	{
+		case E164_PARSE_KEEP:
+			return 0;
+		case E164_PARSE_STRIP:
+			result = nsn + outcome->end;
+			length = ndigits - outcome->end;
+			*stripped = outcome->end;
+			break;
+		case E164_PARSE_TRANSFORM:
+		default:
+			{
+				const char *piece;
+				int			n = 0;
+
+				for (piece = outcome->literal; *piece != '\0'; piece++)
+					parsed[n++] = *piece;
+				for (i = outcome->span_start; i < outcome->span_end; i++)
+					parsed[n++] = nsn[i];
+				for (piece = outcome->suffix; *piece != '\0'; piece++)
+					parsed[n++] = *piece;
+				for (i = outcome->end; i < ndigits; i++)
+					parsed[n++] = nsn[i];
+				result = parsed;
+				length = n;
+				*stripped = 0;
+				break;
+			}
+	}
+
+	/* A viable number is not made unviable by the stripping. */
+	if (!accepts(code->general, result, length) &&
+		accepts(code->general, nsn, ndigits))
+		return 0;
+	/* The parser keeps the result only at some lengths (not TOO_SHORT ...). */
+	if (length >= 32 || ((code->kept_stripped >> length) & 1) == 0)
+		return 0;
+	if (length == ndigits)
+	{
+		for (i = 0; i < length && result[i] == nsn[i]; i++)
+			;
+		if (i == length)
+			return 0;
+	}
+	if (result != parsed)
+	{
+		for (i = 0; i < length; i++)
+			parsed[i] = result[i];
+	}
+	parsed[length] = '\0';
+	return length;
+}
+
 /*
  * The first failing test decides the verdict: the shape of the whole string
  * (empty, "+", only ASCII digits after it), then the 15-digit limit, then
- * the country calling code, then the national length.  The parts in *out
- * are zero for the verdicts that have none.
+ * the country calling code, then (but for E164_RULE_LENGTHS) whether
+ * libphonenumber reads it as another number, then the national length, then
+ * (E164_RULE_VALID) the number types.  A kept national prefix is reported
+ * before a bad length when what the parser reads is possible itself.  The
+ * parts in *out are zero for the verdicts that have none.
  */
 E164Verdict
-e164_check(const char *s, size_t len, E164Number *out)
+e164_check_rule(const char *s, size_t len, E164Rule rule, E164Number *out)
 {
+	const E164CountryCode *code;
 	const char *digits;
 	size_t		ndigits;
 	size_t		i;
 	int			country_code = 0;
 	int			cc_digits;
 	int			nsn_digits;
+	int			length_ok;
+	char		parsed[E164_FORM_SIZE];
+	int			parsed_digits = 0;
+	int			stripped = 0;
 
 	if (out != NULL)
 	{
@@ -65,6 +169,8 @@ e164_check(const char *s, size_t len, E164Number *out)
 		out->cc_digits = 0;
 		out->nsn = NULL;
 		out->nsn_digits = 0;
+		out->parsed[0] = '\0';
+		out->stripped_digits = 0;
 	}
 	if (len == 0)
 		return E164_EMPTY;
@@ -87,6 +193,7 @@ e164_check(const char *s, size_t len, E164Number *out)
 	if (cc_digits == 0)
 		return E164_UNKNOWN_COUNTRY_CODE;
 	nsn_digits = (int) ndigits - cc_digits;
+	code = &e164_country_codes[country_code];
 
 	if (out != NULL)
 	{
@@ -95,9 +202,62 @@ e164_check(const char *s, size_t len, E164Number *out)
 		out->nsn = digits + cc_digits;
 		out->nsn_digits = nsn_digits;
 	}
-	if ((e164_nsn_lengths(country_code) & (1u << nsn_digits)) == 0)
+	length_ok = (code->nsn_lengths & (1u << nsn_digits)) != 0;
+	if (rule != E164_RULE_LENGTHS)
+		parsed_digits = parsed_national_number(code, digits + cc_digits, nsn_digits,
+											   parsed, &stripped);
+	if (parsed_digits > 0 &&
+		(length_ok ||
+		 (cc_digits + parsed_digits <= E164_MAX_DIGITS &&
+		  (code->nsn_lengths & (1u << parsed_digits)) != 0)))
+	{
+		if (out != NULL)
+		{
+			int			n = 0;
+			int			k;
+
+			out->parsed[n++] = '+';
+			for (k = 0; k < cc_digits; k++)
+				out->parsed[n++] = digits[k];
+			for (k = 0; k <= parsed_digits; k++)
+				out->parsed[n++] = parsed[k];
+			out->stripped_digits = stripped;
+		}
+		return E164_NATIONAL_PREFIX;
+	}
+	if (!length_ok)
 		return E164_BAD_LENGTH;
+	if (parsed_digits > 0)
+		return E164_NATIONAL_PREFIX;
+	if (rule == E164_RULE_VALID &&
+		!accepts(code->valid, digits + cc_digits, nsn_digits))
+		return E164_NOT_VALID_NUMBER;
 	return E164_VALID;
+}
+
+E164Verdict
+e164_check(const char *s, size_t len, E164Number *out)
+{
+	return e164_check_rule(s, len, E164_RULE_POSSIBLE, out);
+}
+
+/* The possible national lengths of a code, or 0 when it is not assigned. */
+uint16_t
+e164_nsn_lengths(int country_code)
+{
+	if (country_code < 1 || country_code > 999)
+		return 0;
+	return e164_country_codes[country_code].nsn_lengths;
+}
+
+/* The main region of a code ("001": non-geographic), or NULL. */
+const char *
+e164_region(int country_code)
+{
+	if (country_code < 1 || country_code > 999 ||
+		e164_country_codes[country_code].region[0] == '\0')
+		return NULL;
+	return e164_country_codes[country_code].region;
 }
 
 /*
@@ -207,6 +367,21 @@ explain_add_lengths(ExplainBuffer *eb, uint16_t lengths)
 	}
 }
 
+/* Appends n digits as they are. */
+static void
+explain_add_digits(ExplainBuffer *eb, const char *digits, int n)
+{
+	char		one[2];
+	int			i;
+
+	one[1] = '\0';
+	for (i = 0; i < n; i++)
+	{
+		one[0] = digits[i];
+		explain_add_text(eb, one);
+	}
+}
+
 /* Appends a description of an unexpected byte: "'-'", "a space" ... */
 static void
 explain_add_byte(ExplainBuffer *eb, unsigned char c)
@@ -294,7 +469,7 @@ explain_unknown_code(ExplainBuffer *eb, const char *digits, size_t ndigits)
 }
 
 size_t
-e164_explain(const char *s, size_t len, char *buf, size_t bufsize)
+e164_explain(const char *s, size_t len, E164Rule rule, char *buf, size_t bufsize)
 {
 	ExplainBuffer eb;
 	E164Number	number;
@@ -307,7 +482,7 @@ e164_explain(const char *s, size_t len, char *buf, size_t bufsize)
 	if (bufsize > 0)
 		buf[0] = '\0';
 
-	verdict = e164_check(s, len, &number);
+	verdict = e164_check_rule(s, len, rule, &number);
 	switch (verdict)
 	{
 		case E164_VALID:
@@ -355,6 +530,28 @@ e164_explain(const char *s, size_t len, char *buf, size_t bufsize)
 				explain_add_text(&eb, " digits, not ");
 				explain_add_number(&eb, (size_t) number.nsn_digits);
 			}
+			break;
+		case E164_NATIONAL_PREFIX:
+			explain_add_code(&eb, number.country_code);
+			if (number.stripped_digits > 0)
+			{
+				explain_add_text(&eb, " national numbers do not start with the national prefix ");
+				explain_add_digits(&eb, number.nsn, number.stripped_digits);
+			}
+			else
+			{
+				explain_add_text(&eb, " reads the national number ");
+				explain_add_digits(&eb, number.nsn, number.nsn_digits);
+				explain_add_text(&eb, " as ");
+				explain_add_text(&eb, number.parsed + 1 + number.cc_digits);
+			}
+			explain_add_text(&eb, ": the E.164 form is ");
+			explain_add_text(&eb, number.parsed);
+			break;
+		case E164_NOT_VALID_NUMBER:
+			explain_add_text(&eb, "it has a possible length, but no number range of ");
+			explain_add_code(&eb, number.country_code);
+			explain_add_text(&eb, " in libphonenumber's metadata holds it");
 			break;
 	}
 	return eb.length;

@@ -21,6 +21,8 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "e164.h"
+
 /* Most records a request may hold. */
 #define IMPORT_MAX_RECORDS 1000
 /* Most characters of an id that the response and import_errors show. */
@@ -128,6 +130,7 @@ typedef struct ImportBatch
 	int64		account_id;
 	const char *source;			/* "api", "sql" or "staged" */
 	int64		api_key_id;		/* 0: no key (not the api source) */
+	E164Rule	phone_rule;		/* the account's phone validation (rule 5) */
 	int			nrecords;
 	ImportRecord *records;
 	int64		index_base;		/* added to each record's index (a slice's
@@ -232,10 +235,11 @@ extern void import_staged_define_settings(void);
 extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);
 
 /*
- * Does the account exist?  The caller is connected to SPI, with the
- * search_path pinned (the plan is kept).
+ * Does the account exist?  If so, *phone_rule receives the rule its imports
+ * check phone numbers by (trackly_set_phone_validation).  The caller is
+ * connected to SPI, with the search_path pinned (the plan is kept).
  */
-extern bool import_account_exists(int64 account_id);
+extern bool import_account_phone_rule(int64 account_id, E164Rule *phone_rule);
 
 /* The id of a new import (import_id.c); the caller is connected to SPI. */
 extern int64 import_new_id(void);

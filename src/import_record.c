@@ -207,14 +207,39 @@ record_shown_id(const ImportRecord *rec, int *len, bool *cut)
 	return id;
 }
 
+/*
+ * The SQL objects of the versions before 0.5.0 have no phone_validation
+ * column (the library is installed before ALTER EXTENSION ... UPDATE): their
+ * accounts check by E164_RULE_POSSIBLE.
+ */
 bool
-import_account_exists(int64 account_id)
+import_account_phone_rule(int64 account_id, E164Rule *phone_rule)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr with_rule = NULL;
+	static SPIPlanPtr without_rule = NULL;
 	Datum		param = Int64GetDatum(account_id);
+	bool		valid_only;
+	bool		isnull;
 
-	trackly_prepare(&plan, "SELECT FROM trackly.accounts a WHERE a.id OPERATOR(pg_catalog.=) $1",
-					1, (Oid[]) {INT8OID});
-	trackly_execute(plan, &param, NULL, SPI_OK_SELECT);
-	return SPI_processed > 0;
+	if (get_attnum(trackly_relation_oid("accounts"), "phone_validation") == InvalidAttrNumber)
+	{
+		trackly_prepare(&without_rule,
+						"SELECT false FROM trackly.accounts a WHERE a.id OPERATOR(pg_catalog.=) $1",
+						1, (Oid[]) {INT8OID});
+		trackly_execute(without_rule, &param, NULL, SPI_OK_SELECT);
+	}
+	else
+	{
+		trackly_prepare(&with_rule,
+						"SELECT a.phone_validation OPERATOR(pg_catalog.=) 'valid'"
+						"  FROM trackly.accounts a WHERE a.id OPERATOR(pg_catalog.=) $1",
+						1, (Oid[]) {INT8OID});
+		trackly_execute(with_rule, &param, NULL, SPI_OK_SELECT);
+	}
+	if (SPI_processed == 0)
+		return false;
+	valid_only = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											1, &isnull));
+	*phone_rule = (!isnull && valid_only) ? E164_RULE_VALID : E164_RULE_POSSIBLE;
+	return true;
 }

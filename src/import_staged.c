@@ -649,6 +649,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	ImportBatch batch;
 	Writer		writer;
 	StagedRun	run;
+	E164Rule	phone_rule = E164_RULE_POSSIBLE;
 	Jsonb	   *response;
 
 	describe_source(&src, relid, order_by);
@@ -659,7 +660,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	SPI_connect();
 	/* Every statement of the import's own runs as the writer: plans are kept, and planned once. */
 	become_writer(&writer);
-	if (!import_account_exists(account_id))
+	if (!import_account_phone_rule(account_id, &phone_rule))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no account has id " INT64_FORMAT, account_id),
@@ -669,6 +670,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 
 	memset(&batch, 0, sizeof(batch));
 	batch.account_id = account_id;
+	batch.phone_rule = phone_rule;
 	batch.source = "staged";
 	run.src = &src;
 	run.writer = &writer;

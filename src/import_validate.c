@@ -193,12 +193,17 @@ check_phone(ImportBatch *batch, ImportRecord *rec, ImportFieldId field)
 					name, field_kind_name(f->kind));
 		return false;
 	}
-	if (e164_check(f->str, f->len, NULL) == E164_VALID)
+	if (e164_check_rule(f->str, f->len, batch->phone_rule, NULL) == E164_VALID)
 		return true;
-	e164_explain(f->str, f->len, why, sizeof(why));
-	import_fail(batch, rec, OUTCOME_INVALID_PHONE,
-				"%s %s is not a valid E.164 phone number: %s.",
-				name, trackly_quote_value(f->str, f->len), why);
+	e164_explain(f->str, f->len, batch->phone_rule, why, sizeof(why));
+	if (e164_check(f->str, f->len, NULL) == E164_VALID)
+		import_fail(batch, rec, OUTCOME_INVALID_PHONE,
+					"%s %s is not a valid phone number, which this account's imports require (phone validation 'valid'): %s.",
+					name, trackly_quote_value(f->str, f->len), why);
+	else
+		import_fail(batch, rec, OUTCOME_INVALID_PHONE,
+					"%s %s is not a valid E.164 phone number: %s.",
+					name, trackly_quote_value(f->str, f->len), why);
 	return false;
 }
 

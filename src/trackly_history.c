@@ -29,6 +29,10 @@ PG_MODULE_MAGIC;
 PG_FUNCTION_INFO_V1(trackly_is_e164);
 PG_FUNCTION_INFO_V1(trackly_is_iso8601);
 PG_FUNCTION_INFO_V1(trackly_explain_e164);
+PG_FUNCTION_INFO_V1(trackly_is_e164_v2);
+PG_FUNCTION_INFO_V1(trackly_is_valid_phone);
+PG_FUNCTION_INFO_V1(trackly_explain_phone);
+PG_FUNCTION_INFO_V1(trackly_phone_e164_form);
 PG_FUNCTION_INFO_V1(trackly_is_iso8601_v2);
 PG_FUNCTION_INFO_V1(trackly_iso8601_v2);
 PG_FUNCTION_INFO_V1(trackly_iso8601);
@@ -49,27 +53,101 @@ _PG_init(void)
 	MarkGUCPrefixReserved("trackly");
 }
 
-/* trackly_is_e164(text) returns boolean: is it a valid E.164 number? */
+/*
+ * The phone validators.  Three rules exist (e164.h): the contract's
+ * (canonical and possible), the optional full validity, and the one of
+ * 0.2.0 to 0.4.0 (a kept national prefix passes when the length fits).  As
+ * for the ISO 8601 validators below, the SQL definitions of the versions
+ * before 0.5.0 point at the old rule's entry points (trackly_is_e164,
+ * trackly_explain_e164), and ALTER EXTENSION ... UPDATE repoints them to the
+ * _v2 ones.
+ */
+
+/* Does the text pass the rule? */
+static bool
+is_phone(text *value, E164Rule rule)
+{
+	return e164_check_rule(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), rule,
+						   NULL) == E164_VALID;
+}
+
+/* Why the text fails the rule, or NULL when it passes. */
+static text *
+explain_phone(text *value, E164Rule rule)
+{
+	char		why[200];
+
+	if (is_phone(value, rule))
+		return NULL;
+	e164_explain(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), rule, why, sizeof(why));
+	return cstring_to_text(why);
+}
+
+/* trackly_is_e164(text) returns boolean, by the contract's rule (0.5.0). */
+Datum
+trackly_is_e164_v2(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(is_phone(PG_GETARG_TEXT_PP(0), E164_RULE_POSSIBLE));
+}
+
+/* trackly_is_valid_phone(text) returns boolean: canonical E.164 and is_valid_number. */
+Datum
+trackly_is_valid_phone(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(is_phone(PG_GETARG_TEXT_PP(0), E164_RULE_VALID));
+}
+
+/* trackly_is_e164(text) of the versions before 0.5.0: code and length only. */
 Datum
 trackly_is_e164(PG_FUNCTION_ARGS)
 {
-	text	   *value = PG_GETARG_TEXT_PP(0);
-
-	PG_RETURN_BOOL(e164_check(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
-							  NULL) == E164_VALID);
+	PG_RETURN_BOOL(is_phone(PG_GETARG_TEXT_PP(0), E164_RULE_LENGTHS));
 }
 
-/* trackly.explain_e164(text) returns text: why it is no valid E.164 number, NULL when it is one. */
+/*
+ * trackly.explain_phone(text, valid_only boolean) returns text: why it fails
+ * the contract's rule (or, valid_only, the full validity), NULL when it
+ * passes.  Internal: trackly_create_list's message.
+ */
+Datum
+trackly_explain_phone(PG_FUNCTION_ARGS)
+{
+	text	   *why = explain_phone(PG_GETARG_TEXT_PP(0),
+									PG_GETARG_BOOL(1) ? E164_RULE_VALID : E164_RULE_POSSIBLE);
+
+	if (why == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(why);
+}
+
+/*
+ * trackly.phone_e164_form(text) returns text: for a number written with a
+ * kept national prefix (or another spelling libphonenumber's parser reads
+ * as a different number), the E.164 form of the number it reads, when that
+ * passes the contract's rule; NULL otherwise.  Internal: the upgrade to
+ * 0.5.0 rewrites list numbers with it, and the README's queries use it.
+ */
+Datum
+trackly_phone_e164_form(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	E164Number	number;
+
+	if (e164_check(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), &number) != E164_NATIONAL_PREFIX ||
+		e164_check(number.parsed, strlen(number.parsed), NULL) != E164_VALID)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(number.parsed));
+}
+
+/* trackly.explain_e164(text) of 0.4.0: by the rule of 0.2.0 to 0.4.0. */
 Datum
 trackly_explain_e164(PG_FUNCTION_ARGS)
 {
-	text	   *value = PG_GETARG_TEXT_PP(0);
-	char		why[160];
+	text	   *why = explain_phone(PG_GETARG_TEXT_PP(0), E164_RULE_LENGTHS);
 
-	if (e164_check(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), NULL) == E164_VALID)
+	if (why == NULL)
 		PG_RETURN_NULL();
-	e164_explain(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), why, sizeof(why));
-	PG_RETURN_TEXT_P(cstring_to_text(why));
+	PG_RETURN_TEXT_P(why);
 }
 
 /*
@@ -208,6 +286,8 @@ authenticate(ImportBatch *batch, ImportFailure *refused)
 	}
 	batch->account_id = auth.account_id;
 	batch->api_key_id = auth.api_key_id;
+	/* A live key's account exists (a foreign key); its rule is read here. */
+	(void) import_account_phone_rule(batch->account_id, &batch->phone_rule);
 	return true;
 }
 
@@ -297,7 +377,7 @@ trackly_import_sends_sql(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the account id is NULL; pass the id of an account")));
 	import_begin(&batch, "sql");
-	if (!import_account_exists(PG_GETARG_INT64(1)))
+	if (!import_account_phone_rule(PG_GETARG_INT64(1), &batch.phone_rule))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no account has id " INT64_FORMAT, PG_GETARG_INT64(1)),

@@ -4,7 +4,12 @@
  *		line on standard input and prints the verdict of the project's own
  *		validator on it, one line each.
  *
- *   validate e164      -> "VALID <cc> <nsn digits>" or the verdict's name
+ *   validate e164          -> by the contract's rule (E164_RULE_POSSIBLE):
+ *                             "VALID <cc> <nsn digits>", "NATIONAL_PREFIX
+ *                             <the number libphonenumber reads>" or the
+ *                             verdict's name
+ *   validate e164-lengths  -> the same by the rule of 0.2.0 to 0.4.0
+ *   validate phone         -> the same by E164_RULE_VALID
  *   validate iso8601   -> "VALID <microseconds since 2000-01-01 UTC>" or the
  *                         verdict's name
  */
@@ -24,7 +29,25 @@ static const char *const e164_names[] = {
 	[E164_TOO_LONG] = "TOO_LONG",
 	[E164_UNKNOWN_COUNTRY_CODE] = "UNKNOWN_COUNTRY_CODE",
 	[E164_BAD_LENGTH] = "BAD_LENGTH",
+	[E164_NATIONAL_PREFIX] = "NATIONAL_PREFIX",
+	[E164_NOT_VALID_NUMBER] = "NOT_VALID_NUMBER",
 };
+
+/* The E.164 rule a mode names, or -1 for iso8601; exits on an unknown mode. */
+static int
+mode_rule(const char *mode, const char *program)
+{
+	if (strcmp(mode, "e164") == 0)
+		return E164_RULE_POSSIBLE;
+	if (strcmp(mode, "e164-lengths") == 0)
+		return E164_RULE_LENGTHS;
+	if (strcmp(mode, "phone") == 0)
+		return E164_RULE_VALID;
+	if (strcmp(mode, "iso8601") == 0)
+		return -1;
+	fprintf(stderr, "usage: %s e164|e164-lengths|phone|iso8601 < lines\n", program);
+	exit(2);
+}
 
 static const char *const iso8601_names[] = {
 	[ISO8601_VALID] = "VALID",
@@ -44,26 +67,25 @@ int
 main(int argc, char **argv)
 {
 	static char line[1 << 16];
-	int			is_e164;
+	int			rule;
 
-	if (argc != 2 || (strcmp(argv[1], "e164") != 0 && strcmp(argv[1], "iso8601") != 0))
-	{
-		fprintf(stderr, "usage: %s e164|iso8601 < lines\n", argv[0]);
-		return 2;
-	}
-	is_e164 = strcmp(argv[1], "e164") == 0;
+	if (argc != 2)
+		mode_rule("", argv[0]);
+	rule = mode_rule(argv[1], argv[0]);
 
 	while (fgets(line, sizeof(line), stdin) != NULL)
 	{
 		size_t		len = strcspn(line, "\n");
 
-		if (is_e164)
+		if (rule >= 0)
 		{
 			E164Number	n;
-			E164Verdict v = e164_check(line, len, &n);
+			E164Verdict v = e164_check_rule(line, len, (E164Rule) rule, &n);
 
 			if (v == E164_VALID)
 				printf("VALID %d %d\n", n.country_code, n.nsn_digits);
+			else if (v == E164_NATIONAL_PREFIX)
+				printf("NATIONAL_PREFIX %s\n", n.parsed);
 			else
 				printf("%s\n", e164_names[v]);
 		}
