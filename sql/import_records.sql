@@ -137,5 +137,46 @@ SELECT (r->>'error_count')::int AS errors, jsonb_array_length(r->'errors') AS li
 	   length(r::text) < 100 * (255 + 300) AS bounded
   FROM import((SELECT string_agg('{"id": 1e131071, ' || :'ok' || '}', ', ') FROM generate_series(1, 1000))) r;
 
+-- Phone validation per account: 'possible' (the default) takes a possible
+-- number that matches no number type; 'valid' refuses it, to_number and
+-- list_number alike, and its sentence names the rule; a kept national
+-- prefix fails both with the E.164 form.  Lists follow the mode too.
+SELECT phone_validation FROM trackly.accounts WHERE id = :other;
+SELECT trackly_create_list(:other, '+12001234567', 'Possible, not valid', 5) AS list_5;
+SELECT trackly_import_sends('{"records": [
+	{"id": "p1", "to_number": "+12001234567", "timestamp": "2025-11-15T14:30:00Z"},
+	{"id": "p2", "to_number": "+810312345678", "timestamp": "2025-11-15T14:30:00Z"},
+	{"id": "p3", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z", "list_number": "+12001234567"}]}',
+	:other) - 'import_id' AS possible_mode;
+SELECT trackly_set_phone_validation(:other, 'valid');
+SELECT phone_validation FROM trackly.accounts WHERE id = :other;
+SELECT index, id, code, error FROM failures(trackly_import_sends('{"records": [
+	{"id": "v1", "to_number": "+12001234567", "timestamp": "2025-11-15T14:30:00Z"},
+	{"id": "v2", "to_number": "+810312345678", "timestamp": "2025-11-15T14:30:00Z"},
+	{"id": "v3", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z", "list_number": "+12001234567"},
+	{"id": "v4", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z"}]}',
+	:other));
+SELECT id, to_number FROM trackly.sends WHERE account_id = :other ORDER BY id;
+SELECT trackly_create_list(:other, '+12001234568', 'Possible, not valid');
+SELECT trackly_create_list(:other, '+4402071838750', 'Kept prefix');
+SELECT trackly_set_phone_validation(:other, 'possible');
+SELECT phone_validation FROM trackly.accounts WHERE id = :other;
+-- Admin errors: NULL is 22004, an unknown account or mode 22023.
+CREATE FUNCTION fails_with(statement text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE statement;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+SELECT s AS statement, fails_with(s) AS outcome
+  FROM unnest(ARRAY[
+	'SELECT trackly_set_phone_validation(NULL, ''valid'')',
+	'SELECT trackly_set_phone_validation(' || :other || ', NULL)',
+	'SELECT trackly_set_phone_validation(-1, ''valid'')',
+	'SELECT trackly_set_phone_validation(' || :other || ', ''strict'')',
+	'SELECT trackly_set_phone_validation(' || :other || ', ''VALID'')']) s;
+
 SET client_min_messages = warning;
 DROP SCHEMA import_records CASCADE;

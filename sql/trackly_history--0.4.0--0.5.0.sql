@@ -189,6 +189,10 @@ BEGIN
 	  FROM trackly.sends s
 	 WHERE trackly.explain_phone(s.to_number, false) IS NOT NULL;
 
+	-- A fresh install (CREATE EXTENSION runs this script too) has nothing to report.
+	IF NOT EXISTS (SELECT FROM trackly.lists) AND NOT EXISTS (SELECT FROM trackly.sends) THEN
+		RETURN;
+	END IF;
 	RAISE WARNING 'phone numbers are now canonical E.164 (no national prefix kept): % list numbers rewritten to their E.164 form%; % stored sends have a to_number the new rule refuses',
 		rewritten, CASE WHEN rewritten > 0 THEN ' (' || left(shown, 2000) || ')' ELSE '' END, refused_sends
 		USING HINT = CASE WHEN refused_sends > 0

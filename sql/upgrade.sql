@@ -64,12 +64,29 @@ SELECT trackly_import_sends(
 	'{"records": [{"id": "u1", "to_number": "+14155551234", "timestamp": "2025-11-15T14:30:00Z"},
 				  {"id": "u2", "to_number": "bad", "timestamp": "2025-11-15T14:30:00Z"}]}',
 	:account) AS response;
+-- 0.2.0's rule let in numbers written with a kept national prefix: in a
+-- user's table, in list numbers, and in sends its library stored.
+INSERT INTO contacts (phone) VALUES ('+4903012345678');
+SELECT trackly_create_list(:account, '+4903012345678', 'Berlin, kept 0') AS berlin,
+	   trackly_create_list(:account, '+810312345678', 'Tokyo, kept 0') AS tokyo,
+	   trackly_create_list(:account, '+14155551234', 'San Francisco') AS sf;
+INSERT INTO trackly.sends (account_id, id, to_number, sent_at, imported)
+	VALUES (:account, 'stored-by-0.2.0', '+810312345678', '2025-11-15T14:30:00Z', true);
+-- The same subscriber in two lists, and a number whose E.164 form keeps a
+-- prefix too: the update stops and says which lists to fix.
+SELECT trackly_create_list(:account, '+493012345678', 'Berlin, E.164') AS berlin_again,
+	   trackly_create_list(:account, '+200000000000', 'No valid form') AS no_form;
 CREATE TABLE before_update AS
 	SELECT 'sends' AS t, s::text AS r FROM trackly.sends s
 	UNION ALL SELECT 'imports', (i.account_id, i.id, i.source, i.success_count, i.error_count)::text FROM trackly.imports i
 	UNION ALL SELECT 'import_errors', (e.account_id, e.import_id, e.index, e.id, e.code, e.error)::text FROM trackly.import_errors e
-	UNION ALL SELECT 'accounts', a::text FROM trackly.accounts a;
+	UNION ALL SELECT 'accounts', (a.id, a.name, a.created_at)::text FROM trackly.accounts a
+	UNION ALL SELECT 'lists', (l.account_id, l.id, l.name)::text FROM trackly.lists l;
 
+ALTER EXTENSION trackly_history UPDATE;
+UPDATE trackly.lists SET phone_number = NULL WHERE account_id = :account AND name = 'Berlin, E.164';
+ALTER EXTENSION trackly_history UPDATE;
+UPDATE trackly.lists SET phone_number = NULL WHERE account_id = :account AND name = 'No valid form';
 ALTER EXTENSION trackly_history UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'trackly_history';
 
@@ -83,8 +100,19 @@ SELECT count(*) AS rows_before,
 	   count(*) FILTER (WHERE r IN (SELECT s::text FROM trackly.sends s
 								   UNION ALL SELECT (i.account_id, i.id, i.source, i.success_count, i.error_count)::text FROM trackly.imports i
 								   UNION ALL SELECT (e.account_id, e.import_id, e.index, e.id, e.code, e.error)::text FROM trackly.import_errors e
-								   UNION ALL SELECT a::text FROM trackly.accounts a)) AS kept
+								   UNION ALL SELECT (a.id, a.name, a.created_at)::text FROM trackly.accounts a
+								   UNION ALL SELECT (l.account_id, l.id, l.name)::text FROM trackly.lists l)) AS kept
   FROM before_update;
+-- List numbers now hold their E.164 form; the send stored by 0.2.0 is kept
+-- as it was, and the README's queries find it and the user's value.
+SELECT id, name, phone_number FROM trackly.lists WHERE account_id = :account ORDER BY id;
+SELECT account_id = :account AS own, id, to_number, trackly.phone_e164_form(to_number) AS e164_form
+  FROM trackly.sends WHERE NOT trackly_is_e164(to_number);
+SELECT phone, trackly.phone_e164_form(phone) AS e164_form FROM contacts WHERE NOT trackly_is_e164(phone);
+-- The user's CHECK follows the new rule from now on.
+INSERT INTO contacts (phone) VALUES ('+810312345678');
+SELECT trackly_is_valid_phone('+14155551234') AS valid_phone_exists,
+	   (SELECT phone_validation FROM trackly.accounts WHERE id = :account) AS mode;
 DROP TABLE before_update;
 -- A replay finds the old row; the new import id is of 0.3.0's kind, above 0.2.0's.
 SELECT trackly_import_sends(

@@ -1,19 +1,31 @@
--- The SQL-callable validators: trackly_is_e164, trackly_is_iso8601, trackly_iso8601.
+-- The SQL-callable validators: trackly_is_e164, trackly_is_valid_phone,
+-- trackly_is_iso8601, trackly_iso8601.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS trackly_history CASCADE;
 CREATE EXTENSION trackly_history;
 RESET client_min_messages;
 SET TimeZone = 'UTC';
 
--- E.164: "+", an assigned country code, a possible national length, at most 15 digits.
-SELECT v AS value, trackly_is_e164(v) AS is_e164
+-- E.164: "+", an assigned country code, a possible national length, at most
+-- 15 digits, no national prefix kept (libphonenumber's parser gives it back
+-- unchanged); trackly_is_valid_phone also wants a number type of its region.
+SELECT v AS value, trackly_is_e164(v) AS is_e164, trackly_is_valid_phone(v) AS is_valid_phone
   FROM unnest(ARRAY[
 	'+14155551234',           -- the original page's numbers
 	'+12025559876',
 	'+13105558888',
 	'+442071838750',          -- GB, 10 national digits
-	'+4402071838750',         -- GB with the national prefix kept: 11 digits, invalid
+	'+4402071838750',         -- GB with the national prefix kept: invalid
+	'+810312345678',          -- JP with its national prefix kept, length fits: invalid
+	'+81312345678',           -- ... its E.164 form
+	'+4903012345678',         -- DE likewise
+	'+493012345678',
 	'+390612345678',          -- IT keeps its leading zero
+	'+2612345678',            -- MG: the parser reads a 7-digit number as 20 + it
+	'+261202345678',          -- ... which is the E.164 form
+	'+3780549912345',         -- SM with its 0549 area code
+	'+12001234567',           -- US: possible (10 digits), no 200 area code: not valid
+	'+5491112345678',         -- AR mobile, written with its 9
 	'+80012345678',           -- non-geographic +800, 8 digits
 	'+800123456789',          -- +800 with 9 digits
 	'+4912345678901',         -- DE, 11 national digits
@@ -32,7 +44,8 @@ SELECT v AS value, trackly_is_e164(v) AS is_e164
 	'++14155551234',
 	''
   ]) AS v;
-SELECT trackly_is_e164(NULL) IS NULL AS null_in_null_out;
+SELECT trackly_is_e164(NULL) IS NULL AS null_in_null_out,
+	   trackly_is_valid_phone(NULL) IS NULL AS valid_null_in_null_out;
 
 -- ISO 8601: date, T/t/space, time, optional seconds and fraction, optional offset.
 SELECT v AS value, trackly_is_iso8601(v) AS valid,
@@ -124,8 +137,11 @@ SELECT trackly_iso8601('2025-11-15T14:30:60+01:00');
 
 -- Usable in constraints and domains: they are immutable.
 CREATE DOMAIN e164 AS text CHECK (trackly_is_e164(VALUE));
-CREATE TABLE contacts (phone e164, seen text CHECK (trackly_is_iso8601(seen)));
+CREATE TABLE contacts (phone e164, seen text CHECK (trackly_is_iso8601(seen)),
+					   verified text CHECK (trackly_is_valid_phone(verified)));
 INSERT INTO contacts VALUES ('+14155551234', '2025-11-15T14:30:00Z');
+INSERT INTO contacts VALUES ('+4402071838750', '2025-11-15T14:30:00Z');
+INSERT INTO contacts VALUES ('+14155551234', '2025-11-15T14:30:00Z', '+12001234567');
 INSERT INTO contacts VALUES ('+1 415 555 1234', '2025-11-15T14:30:00Z');
 INSERT INTO contacts VALUES ('+14155551234', 'now');
 SELECT * FROM contacts;
@@ -134,5 +150,5 @@ DROP DOMAIN e164;
 
 SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel, p.prosecdef
   FROM pg_proc p
- WHERE p.proname IN ('trackly_is_e164', 'trackly_is_iso8601', 'trackly_iso8601')
+ WHERE p.proname IN ('trackly_is_e164', 'trackly_is_valid_phone', 'trackly_is_iso8601', 'trackly_iso8601')
  ORDER BY p.proname;
