@@ -1,5 +1,5 @@
 -- privileges.sql: the README's Roles and privileges.
--- PUBLIC runs only the three validators; trackly_api runs only the API forms
+-- PUBLIC runs only the four validators; trackly_api runs only the API forms
 -- of the import and the key check, and touches no table; trackly_admin runs everything else and
 -- reads every table; every SECURITY DEFINER function pins its search_path;
 -- the two roles cannot log in.  The functions are enumerated from the catalog
@@ -14,7 +14,7 @@ SELECT p.oid,
 	   CASE WHEN n.nspname = 'trackly' THEN 'trackly.' ELSE '' END
 		   || p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' AS sig,
 	   p.proname, n.nspname, p.prosecdef, p.proconfig,
-	   p.proname IN ('trackly_is_e164', 'trackly_is_iso8601', 'trackly_iso8601')
+	   p.proname IN ('trackly_is_e164', 'trackly_is_valid_phone', 'trackly_is_iso8601', 'trackly_iso8601')
 		   AND n.nspname <> 'trackly' AS is_validator
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
@@ -34,6 +34,7 @@ SELECT c.oid, c.relname, c.relkind
 CREATE TEMP TABLE expected_function (sig text PRIMARY KEY, kind text NOT NULL);
 INSERT INTO expected_function VALUES
 	('trackly_is_e164(text)', 'validator'),
+	('trackly_is_valid_phone(text)', 'validator'),
 	('trackly_is_iso8601(text)', 'validator'),
 	('trackly_iso8601(text)', 'validator'),
 	('trackly_create_account(text)', 'admin'),
@@ -42,6 +43,7 @@ INSERT INTO expected_function VALUES
 	('trackly_revoke_api_key(bigint)', 'admin'),
 	('trackly_revoke_api_key(text)', 'admin'),
 	('trackly_create_list(bigint, text, text, bigint)', 'admin'),
+	('trackly_set_phone_validation(bigint, text)', 'admin'),
 	('trackly_import_sends(jsonb)', 'api'),
 	('trackly_import_sends(jsonb, bigint)', 'admin');
 
@@ -53,7 +55,7 @@ SELECT set_has($$SELECT sig FROM ext_function$$, $$SELECT sig FROM expected_func
 			   'the extension has every function the README names');
 SELECT set_eq($$SELECT sig FROM ext_function WHERE is_validator$$,
 			  $$SELECT sig FROM expected_function WHERE kind = 'validator'$$,
-			  'the validators are trackly_is_e164, trackly_is_iso8601 and trackly_iso8601');
+			  'the validators are trackly_is_e164, trackly_is_valid_phone, trackly_is_iso8601 and trackly_iso8601');
 SELECT is_empty($$SELECT sig FROM ext_function WHERE nspname <> 'trackly' AND proname NOT LIKE 'trackly\_%'$$,
 				'every function in the extension''s schema is named trackly_*');
 SELECT cmp_ok((SELECT count(*) FROM ext_function), '>=', 11::bigint,
@@ -62,13 +64,13 @@ SELECT cmp_ok((SELECT count(*) FROM ext_function), '>=', 11::bigint,
 -- 2. PUBLIC executes the validators and nothing else.
 SELECT set_eq($$SELECT sig FROM ext_function WHERE has_function_privilege('trackly_test_nobody', oid, 'EXECUTE')$$,
 			  $$SELECT sig FROM expected_function WHERE kind = 'validator'$$,
-			  'a role without grants may execute exactly the three validators');
+			  'a role without grants may execute exactly the four validators');
 SELECT set_eq($$SELECT f.sig FROM ext_function f
 				 WHERE EXISTS (SELECT FROM pg_catalog.pg_proc p,
 								 aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 								WHERE p.oid = f.oid AND a.grantee = 0 AND a.privilege_type = 'EXECUTE')$$,
 			  $$SELECT sig FROM expected_function WHERE kind = 'validator'$$,
-			  'the ACLs grant EXECUTE to PUBLIC on exactly the three validators');
+			  'the ACLs grant EXECUTE to PUBLIC on exactly the four validators');
 SELECT ok(NOT has_schema_privilege('trackly_test_nobody', 'trackly', 'USAGE'),
 		  'PUBLIC has no USAGE on schema trackly');
 SELECT is_empty($$SELECT r.relname, p.priv FROM trackly_relation r,
