@@ -187,6 +187,15 @@ CALL trackly_load_sends('staging', :loaded, '{nope}');
 CALL trackly_load_sends('big', :loaded, NULL, 0);
 CALL trackly_load_sends('big', 999999);
 
+-- The account's phone validation holds for staged rows too.
+SELECT trackly_create_account('Strict Co') AS strict \gset
+SELECT trackly_set_phone_validation(:strict, 'valid');
+CREATE TABLE strict_staging (id text, to_number text, "timestamp" text);
+INSERT INTO strict_staging VALUES ('s1', '+14155551234', '2025-11-15T14:30:00Z'),
+	('s2', '+12001234567', '2025-11-15T14:30:00Z'), ('s3', '+810312345678', '2025-11-15T14:30:00Z');
+SELECT r->'success_count' AS stored, jsonb_path_query_array(r, '$.errors[*].error') AS errors
+  FROM trackly_import_sends_from('strict_staging', :strict) r;
+
 SET client_min_messages = warning;
 DROP SCHEMA import_staged CASCADE;
 DROP ROLE trackly_test_dba;
