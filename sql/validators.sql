@@ -130,6 +130,37 @@ EXCEPTION WHEN invalid_datetime_format THEN
 END
 $$;
 
+-- The string cases of the JSON Schema Test Suite's date-time format tests
+-- (draft 2020-12, optional/format/date-time.json), with the verdicts it
+-- expects: every one agrees, leap seconds included.
+SELECT count(*) AS suite_cases,
+	   count(*) FILTER (WHERE trackly_is_iso8601(v) = expected) AS agree
+  FROM (VALUES
+	('1963-06-19T08:30:06.283185Z', true),
+	('1963-06-19T08:30:06Z', true),
+	('1937-01-01T12:00:27.87+00:20', true),
+	('1990-12-31T15:59:50.123-08:00', true),
+	('1998-12-31T23:59:60Z', true),
+	('1998-12-31T15:59:60.123-08:00', true),
+	('1998-12-31T23:59:61Z', false),
+	('1998-12-31T23:58:60Z', false),
+	('1998-12-31T22:59:60Z', false),
+	('1990-02-31T15:59:59.123-08:00', false),
+	('1990-12-31T15:59:59-24:00', false),
+	('1963-06-19T08:30:06.28123+01:00Z', false),
+	('1990-12-31T24:00:00Z', false),
+	('1990-12-31T15:60:00Z', false),
+	('1990-12-31T10:00:00+10:60', false),
+	('06/19/1963 08:30:06 PST', false),
+	('1963-06-19t08:30:06.283185z', true),
+	('2013-350T01:01:01', false),
+	('1963-6-19T08:30:06.283185Z', false),
+	('1963-06-1T08:30:06.283185Z', false),
+	('1963-06-1৪T00:00:00Z', false),
+	('1963-06-11T0৪:00:00Z', false),
+	('+11963-06-19T08:30:06.283185Z', false),
+	('1985-04-12T00:59:59.999999999999999Z', true)) AS suite(v, expected);
+
 -- Leap seconds name the next second (RFC 3339, as PostgreSQL reads them).
 SELECT trackly_iso8601('1998-12-31T23:59:60Z') AS utc_leap_second,
 	   trackly_iso8601('1998-12-31T15:59:60.123-08:00') AS with_offset_and_fraction;
