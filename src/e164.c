@@ -9,6 +9,8 @@
  * call the same e164_check.  The country calling codes and their lengths
  * come from the generated e164_table.c.
  */
+#include <string.h>
+
 #include "e164.h"
 #include "e164_table.h"
 
@@ -318,6 +320,24 @@ explain_add_code(ExplainBuffer *eb, int country_code)
 	explain_add_text(eb, ")");
 }
 
+/* Appends "+1 (US and 24 other regions)", "+44 (GB and 3 other regions)", "+33 (FR)". */
+static void
+explain_add_code_regions(ExplainBuffer *eb, int country_code)
+{
+	int			others = e164_country_codes[country_code].regions - 1;
+
+	explain_add_code(eb, country_code);
+	if (others > 0)
+	{
+		eb->length--;			/* reopen the parenthesis */
+		if (eb->length + 1 < eb->size)
+			eb->buf[eb->length] = '\0';
+		explain_add_text(eb, " and ");
+		explain_add_number(eb, (size_t) others);
+		explain_add_text(eb, others > 1 ? " other regions)" : " other region)");
+	}
+}
+
 /*
  * Appends a length set as "7, 9 or 10", writing runs of three or more
  * consecutive lengths as "4 to 13".
@@ -468,6 +488,47 @@ explain_unknown_code(ExplainBuffer *eb, const char *digits, size_t ndigits)
 	explain_add_text(eb, " is not a complete country calling code");
 }
 
+/*
+ * Explains E164_NATIONAL_PREFIX: which prefix the parser drops (the region's
+ * trunk prefix, or another code its rule drops, such as a carrier code) or
+ * how a transform rule rewrites the number, then the number it reads, called
+ * the E.164 form only when that is valid itself (the parser strips once:
+ * +49003012345678 reads as +4903012345678, which keeps a prefix too).
+ */
+static void
+explain_national_prefix(ExplainBuffer *eb, const E164Number *number)
+{
+	const char *trunk = e164_country_codes[number->country_code].national_prefix;
+	int			n = number->stripped_digits;
+
+	explain_add_code(eb, number->country_code);
+	if (n > 0 && (int) strlen(trunk) == n && memcmp(trunk, number->nsn, n) == 0)
+	{
+		explain_add_text(eb, " national numbers do not start with the national prefix ");
+		explain_add_text(eb, trunk);
+	}
+	else if (n > 0)
+	{
+		explain_add_text(eb, " national numbers do not start with ");
+		explain_add_digits(eb, number->nsn, n);
+		explain_add_text(eb, ", a prefix libphonenumber's parser drops (a carrier or dialling code)");
+	}
+	else
+	{
+		explain_add_text(eb, " reads the national number ");
+		explain_add_digits(eb, number->nsn, number->nsn_digits);
+		explain_add_text(eb, " as ");
+		explain_add_text(eb, number->parsed + 1 + number->cc_digits);
+	}
+	if (e164_check(number->parsed, strlen(number->parsed), NULL) == E164_VALID)
+		explain_add_text(eb, ": the E.164 form is ");
+	else
+		explain_add_text(eb, ": libphonenumber reads it as ");
+	explain_add_text(eb, number->parsed);
+	if (e164_check(number->parsed, strlen(number->parsed), NULL) != E164_VALID)
+		explain_add_text(eb, ", which is not valid either");
+}
+
 size_t
 e164_explain(const char *s, size_t len, E164Rule rule, char *buf, size_t bufsize)
 {
@@ -532,25 +593,11 @@ e164_explain(const char *s, size_t len, E164Rule rule, char *buf, size_t bufsize
 			}
 			break;
 		case E164_NATIONAL_PREFIX:
-			explain_add_code(&eb, number.country_code);
-			if (number.stripped_digits > 0)
-			{
-				explain_add_text(&eb, " national numbers do not start with the national prefix ");
-				explain_add_digits(&eb, number.nsn, number.stripped_digits);
-			}
-			else
-			{
-				explain_add_text(&eb, " reads the national number ");
-				explain_add_digits(&eb, number.nsn, number.nsn_digits);
-				explain_add_text(&eb, " as ");
-				explain_add_text(&eb, number.parsed + 1 + number.cc_digits);
-			}
-			explain_add_text(&eb, ": the E.164 form is ");
-			explain_add_text(&eb, number.parsed);
+			explain_national_prefix(&eb, &number);
 			break;
 		case E164_NOT_VALID_NUMBER:
 			explain_add_text(&eb, "it has a possible length, but no number range of ");
-			explain_add_code(&eb, number.country_code);
+			explain_add_code_regions(&eb, number.country_code);
 			explain_add_text(&eb, " in libphonenumber's metadata holds it");
 			break;
 	}

@@ -52,6 +52,8 @@ typedef struct E164CountryCode
 	E164State	valid;			/* is_valid_number */
 	E164State	parsing;		/* the national prefix rule; 0: none */
 	char		region[4];		/* main region, "" when not assigned */
+	char		national_prefix[4]; /* the main region's trunk prefix, "" if none */
+	uint8_t		regions;		/* regions that share the code (+1: 25) */
 } E164CountryCode;
 
 extern const E164ParseOutcome e164_outcomes[];

@@ -599,6 +599,10 @@ class CountryCode:
         self.kept = [n for n in lengths if n <= room]
         self.cut = [n for n in lengths if n > room]
         self.kept_stripped = kept_stripped_lengths(metadata)
+        self.national_prefix = metadata.national_prefix or ""
+        if not (len(self.national_prefix) <= 3 and self.national_prefix.isdigit() or not self.national_prefix):
+            raise SystemExit("unexpected national prefix %r for %d" % (self.national_prefix, cc))
+        self.regions = len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[cc])
         self.general = full_match_dfa(metadata.general_desc.national_number_pattern)
         self.valid = valid_number_dfa(cc)
         self.rule = None
@@ -795,7 +799,7 @@ def write_table(out, codes, table):
  * Indexed by the code's value: 1-digit codes are 1..9, 3-digit 100..999.
  * Lengths, lengths at which a stripped prefix stays stripped, the roots of
  * the general pattern, of is_valid_number and of the national prefix rule,
- * the main region.
+ * the main region, its national (trunk) prefix, the number of regions.
  */
 const E164CountryCode e164_country_codes[1000] = {
 """)
@@ -807,9 +811,9 @@ const E164CountryCode e164_country_codes[1000] = {
             note += "; prefix %s" % code.rule.pattern[:40].replace("*/", "*\\/")
             if code.rule.transform:
                 note += " -> %s" % code.rule.transform
-        out.write("\t[%d] = {0x%04x, 0x%08x, %d, %d, %d, \"%s\"},\t/* %s */\n"
+        out.write("\t[%d] = {0x%04x, 0x%08x, %d, %d, %d, \"%s\", \"%s\", %d},\t/* %s */\n"
                   % (code.cc, bit_set(code.kept), code.kept_stripped, general, valid,
-                     rule, code.region, note))
+                     rule, code.region, code.national_prefix, code.regions, note))
     out.write("};\n")
 
 

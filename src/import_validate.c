@@ -184,7 +184,7 @@ check_phone(ImportBatch *batch, ImportRecord *rec, ImportFieldId field)
 {
 	const ImportField *f = &rec->fields[field];
 	const char *name = import_field_names[field].name;
-	char		why[160];
+	char		why[256];
 
 	if (f->kind != FIELD_STRING)
 	{
@@ -235,7 +235,7 @@ check_timestamp(ImportBatch *batch, ImportRecord *rec)
 {
 	const ImportField *f = &rec->fields[F_TIMESTAMP];
 	Iso8601Time parsed;
-	char		why[160];
+	char		why[256];
 
 	if (f->kind == FIELD_TIMESTAMP)
 		return check_instant(batch, rec, f->instant);

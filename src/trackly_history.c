@@ -100,7 +100,7 @@ is_phone(text *value, E164Rule rule)
 static text *
 explain_phone(text *value, E164Rule rule)
 {
-	char		why[200];
+	char		why[256];
 
 	if (is_phone(value, rule))
 		return NULL;

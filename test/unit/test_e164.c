@@ -464,11 +464,15 @@ static const ExplainCase explain_cases[] = {
 		"+36 (HU) national numbers do not start with the national prefix 06: "
 	"the E.164 form is +3612345678"},
 	{LIT("+520452221234567"), E164_RULE_POSSIBLE,
-		"+52 (MX) national numbers do not start with the national prefix 045: "
-	"the E.164 form is +522221234567"},
+		"+52 (MX) national numbers do not start with 045, a prefix libphonenumber's "
+	"parser drops (a carrier or dialling code): the E.164 form is +522221234567"},
 	{LIT("+611831412345678"), E164_RULE_POSSIBLE,
-		"+61 (AU) national numbers do not start with the national prefix 1831: "
-	"the E.164 form is +61412345678"},
+		"+61 (AU) national numbers do not start with 1831, a prefix libphonenumber's "
+	"parser drops (a carrier or dialling code): the E.164 form is +61412345678"},
+	/* the parser strips once: what it reads keeps a prefix too */
+	{LIT("+49003012345678"), E164_RULE_POSSIBLE,
+		"+49 (DE) national numbers do not start with the national prefix 0: "
+	"libphonenumber reads it as +4903012345678, which is not valid either"},
 	{LIT("+2610202123456"), E164_RULE_POSSIBLE,
 		"+261 (MG) national numbers do not start with the national prefix 0: "
 	"the E.164 form is +261202123456"},
@@ -502,13 +506,13 @@ static const ExplainCase explain_cases[] = {
 	{LIT("+1415555123"), E164_RULE_VALID, "+1 (US) national numbers have 10 digits, not 9"},
 	{LIT("+441481256789"), E164_RULE_VALID, "valid"},
 	{LIT("+12001234567"), E164_RULE_VALID,
-		"it has a possible length, but no number range of +1 (US) "
+		"it has a possible length, but no number range of +1 (US and 24 other regions) "
 	"in libphonenumber's metadata holds it"},
 	{LIT("+76123456789"), E164_RULE_VALID,
-		"it has a possible length, but no number range of +7 (RU) "
+		"it has a possible length, but no number range of +7 (RU and 1 other region) "
 	"in libphonenumber's metadata holds it"},
 	{LIT("+445012345678"), E164_RULE_VALID,
-		"it has a possible length, but no number range of +44 (GB) "
+		"it has a possible length, but no number range of +44 (GB and 3 other regions) "
 	"in libphonenumber's metadata holds it"},
 	{LIT("+80001234567"), E164_RULE_VALID,
 		"it has a possible length, but no number range of +800 (non-geographic) "
@@ -646,7 +650,7 @@ test_explain_cases(void)
 	for (i = 0; i < sizeof(check_cases) / sizeof(check_cases[0]); i++)
 	{
 		const CheckCase *c = &check_cases[i];
-		char		sentences[3][200];
+		char		sentences[3][256];
 
 		for (r = 0; r < NRULES; r++)
 		{
@@ -656,7 +660,7 @@ test_explain_cases(void)
 			const char *s = sentences[r];
 			int			other;
 
-			UNIT_CHECK(wanted == strlen(s) && wanted > 0 && wanted < 160,
+			UNIT_CHECK(wanted == strlen(s) && wanted > 0 && wanted < 256,
 					   "row %zu \"%s\" by %s: explanation \"%s\"",
 					   i, c->input, rule_names[r], s);
 			UNIT_CHECK((strcmp(s, "valid") == 0) == (expected == E164_VALID),
@@ -668,8 +672,8 @@ test_explain_cases(void)
 			{
 				size_t		plen = strlen(c->parsed);
 
-				UNIT_CHECK(wanted > plen && strcmp(s + wanted - plen, c->parsed) == 0,
-						   "row %zu: \"%s\" does not end with \"%s\"", i, s, c->parsed);
+				UNIT_CHECK(wanted > plen && strstr(s, c->parsed) != NULL,
+						   "row %zu: \"%s\" does not name \"%s\"", i, s, c->parsed);
 			}
 			for (other = 0; other < r; other++)
 			{
