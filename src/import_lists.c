@@ -49,18 +49,38 @@ list_row_cmp_number(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-void
-import_resolve_lists(ImportBatch *batch)
+static int
+int64_cmp(const void *a, const void *b)
 {
-	static SPIPlanPtr plan = NULL;
-	Datum	   *ids = palloc(sizeof(Datum) * batch->nrecords);
-	Datum	   *numbers = palloc(sizeof(Datum) * batch->nrecords);
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+field_cmp(const void *a, const void *b)
+{
+	const ImportField *x = *(const ImportField *const *) a;
+	const ImportField *y = *(const ImportField *const *) b;
+	int			c = memcmp(x->str, y->str, Min(x->len, y->len));
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/*
+ * The distinct list ids and list numbers the pending records name, as the
+ * query's array parameters: a request names a few lists many times.
+ */
+static void
+distinct_list_keys(ImportBatch *batch, Datum *params)
+{
+	int64	   *ids = palloc(sizeof(int64) * batch->nrecords);
+	const ImportField **numbers = palloc(sizeof(ImportField *) * batch->nrecords);
+	Datum	   *values = palloc(sizeof(Datum) * batch->nrecords);
 	int			nids = 0;
 	int			nnumbers = 0;
-	ListRow    *by_id;
-	ListRow    *by_number;
-	int			nrows;
-	Datum		params[3];
+	int			n = 0;
 	int			i;
 
 	for (i = 0; i < batch->nrecords; i++)
@@ -70,12 +90,43 @@ import_resolve_lists(ImportBatch *batch)
 		if (rec->outcome != OUTCOME_PENDING)
 			continue;
 		if (rec->list_id != 0)
-			ids[nids++] = Int64GetDatum(rec->list_id);
+			ids[nids++] = rec->list_id;
 		if (import_field_given(&rec->fields[F_LIST_NUMBER]))
-			numbers[nnumbers++] = trackly_text_datum(rec->fields[F_LIST_NUMBER].str,
-											 rec->fields[F_LIST_NUMBER].len);
+			numbers[nnumbers++] = &rec->fields[F_LIST_NUMBER];
 	}
-	if (nids == 0 && nnumbers == 0)
+	qsort(ids, nids, sizeof(int64), int64_cmp);
+	for (i = 0; i < nids; i++)
+		if (i == 0 || ids[i] != ids[i - 1])
+			values[n++] = Int64GetDatum(ids[i]);
+	params[1] = trackly_make_array(values, NULL, n, INT8OID);
+
+	qsort(numbers, nnumbers, sizeof(ImportField *), field_cmp);
+	n = 0;
+	for (i = 0; i < nnumbers; i++)
+		if (i == 0 || field_cmp(&numbers[i], &numbers[i - 1]) != 0)
+			values[n++] = trackly_text_datum(numbers[i]->str, numbers[i]->len);
+	params[2] = trackly_make_array(values, NULL, n, TEXTOID);
+}
+
+void
+import_resolve_lists(ImportBatch *batch)
+{
+	static SPIPlanPtr plan = NULL;
+	bool		any = false;
+	ListRow    *by_id;
+	ListRow    *by_number;
+	int			nrows;
+	Datum		params[3];
+	int			i;
+
+	for (i = 0; i < batch->nrecords && !any; i++)
+	{
+		ImportRecord *rec = &batch->records[i];
+
+		any = rec->outcome == OUTCOME_PENDING &&
+			(rec->list_id != 0 || import_field_given(&rec->fields[F_LIST_NUMBER]));
+	}
+	if (!any)
 		return;
 
 	trackly_prepare(&plan,
@@ -84,8 +135,7 @@ import_resolve_lists(ImportBatch *batch)
 					"   AND (l.id = ANY ($2) OR l.phone_number = ANY ($3))",
 					3, (Oid[]) {INT8OID, INT8ARRAYOID, TEXTARRAYOID});
 	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = trackly_make_array(ids, NULL, nids, INT8OID);
-	params[2] = trackly_make_array(numbers, NULL, nnumbers, TEXTOID);
+	distinct_list_keys(batch, params);
 	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
 
 	nrows = (int) SPI_processed;
