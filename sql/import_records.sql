@@ -161,7 +161,8 @@ SELECT trackly_create_list(:other, '+12001234568', 'Possible, not valid');
 SELECT trackly_create_list(:other, '+4402071838750', 'Kept prefix');
 SELECT trackly_set_phone_validation(:other, 'possible');
 SELECT phone_validation FROM trackly.accounts WHERE id = :other;
--- Admin errors: NULL is 22004, an unknown account or mode 22023.
+-- Admin errors: NULL is 22004, an unknown account or mode 22023; Citus
+-- functions without Citus 55000.
 CREATE FUNCTION fails_with(statement text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
 	EXECUTE statement;
@@ -176,7 +177,8 @@ SELECT s AS statement, fails_with(s) AS outcome
 	'SELECT trackly_set_phone_validation(' || :other || ', NULL)',
 	'SELECT trackly_set_phone_validation(-1, ''valid'')',
 	'SELECT trackly_set_phone_validation(' || :other || ', ''strict'')',
-	'SELECT trackly_set_phone_validation(' || :other || ', ''VALID'')']) s;
+	'SELECT trackly_set_phone_validation(' || :other || ', ''VALID'')',
+	'SELECT trackly_distribute()']) s;
 
 SET client_min_messages = warning;
 DROP SCHEMA import_records CASCADE;

@@ -232,3 +232,83 @@ BEGIN
 	END IF;
 END
 $users$;
+
+-- Scaling out with Citus: run once on the coordinator after CREATE EXTENSION
+-- and citus_add_node.  Idempotent.  Not SECURITY DEFINER: Citus wants the
+-- tables' owner (a superuser, as the extension's tables are owned by the
+-- one who created it).  The foreign keys to accounts are dropped for the
+-- conversion and made again: with them in place, Citus would turn lists and
+-- api_keys into Citus local tables first and create them on the workers,
+-- where the extension made them already.
+CREATE FUNCTION trackly_distribute() RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	workers bigint;
+	t record;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in this database'
+			USING ERRCODE = '55000',
+				  HINT = 'Put citus in shared_preload_libraries, CREATE EXTENSION citus, add the workers with citus_add_node, then call trackly_distribute() again.';
+	END IF;
+	EXECUTE 'SELECT count(*) FROM pg_dist_node WHERE noderole = ''primary'' AND isactive AND groupid <> 0'
+		INTO workers;
+	IF workers = 0 THEN
+		RAISE EXCEPTION 'no Citus worker is known'
+			USING ERRCODE = '55000',
+				  HINT = 'Add the workers with citus_add_node(host, port) on this coordinator first.';
+	END IF;
+	-- Foreign keys to a reference table want one connection per node for
+	-- everything the transaction does to the distributed tables.
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+	IF EXISTS (SELECT FROM pg_constraint c
+				WHERE c.contype = 'f' AND c.confrelid = 'trackly.accounts'::regclass
+				  AND NOT EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = c.conrelid)) THEN
+		ALTER TABLE trackly.lists DROP CONSTRAINT IF EXISTS lists_account_id_fkey;
+		ALTER TABLE trackly.api_keys DROP CONSTRAINT IF EXISTS api_keys_account_id_fkey;
+		-- The workers' copies of the extension's tables (Citus created the
+		-- extension there too) become the shells of the Citus tables: the
+		-- keys are made again below through the coordinator, for all.
+		PERFORM run_command_on_workers(
+			'ALTER TABLE trackly.lists DROP CONSTRAINT IF EXISTS lists_account_id_fkey;'
+			' ALTER TABLE trackly.api_keys DROP CONSTRAINT IF EXISTS api_keys_account_id_fkey');
+	END IF;
+
+	FOR t IN SELECT * FROM (VALUES
+			(1, 'trackly.accounts', 'reference'),
+			(2, 'trackly.api_keys', 'reference'),
+			(3, 'trackly.imports', 'distributed'),
+			(4, 'trackly.sends', 'distributed'),
+			(5, 'trackly.lists', 'distributed'),
+			(6, 'trackly.import_errors', 'distributed')) AS x(n, relation, kind)
+		ORDER BY n
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = t.relation::regclass);
+		IF t.kind = 'reference' THEN
+			PERFORM create_reference_table(t.relation::regclass);
+		ELSIF t.relation = 'trackly.imports' THEN
+			PERFORM create_distributed_table(t.relation::regclass, 'account_id');
+		ELSE
+			PERFORM create_distributed_table(t.relation::regclass, 'account_id', colocate_with => 'trackly.imports');
+		END IF;
+	END LOOP;
+
+	IF NOT EXISTS (SELECT FROM pg_constraint c
+					WHERE c.contype = 'f' AND c.conrelid = 'trackly.lists'::regclass) THEN
+		ALTER TABLE trackly.lists ADD CONSTRAINT lists_account_id_fkey
+			FOREIGN KEY (account_id) REFERENCES trackly.accounts (id);
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_constraint c
+					WHERE c.contype = 'f' AND c.conrelid = 'trackly.api_keys'::regclass) THEN
+		ALTER TABLE trackly.api_keys ADD CONSTRAINT api_keys_account_id_fkey
+			FOREIGN KEY (account_id) REFERENCES trackly.accounts (id);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION trackly_distribute() IS
+	'makes accounts and api_keys Citus reference tables and lists, sends, imports, import_errors distributed by account_id (run on the coordinator)';
+REVOKE ALL ON FUNCTION trackly_distribute() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION trackly_distribute() TO trackly_admin;

@@ -241,6 +241,14 @@ extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *fa
  */
 extern bool import_account_phone_rule(int64 account_id, E164Rule *phone_rule);
 
+/*
+ * ERROR 0A000 when Citus distributes trackly.sends: the import writes the
+ * table through its access method, which on a coordinator is an empty
+ * shell, so it refuses before anything is read or written.  The caller is
+ * connected to SPI.
+ */
+extern void import_require_local_tables(void);
+
 /* The id of a new import (import_id.c); the caller is connected to SPI. */
 extern int64 import_new_id(void);
 

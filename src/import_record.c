@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/extension.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -242,4 +243,23 @@ import_account_phone_rule(int64 account_id, E164Rule *phone_rule)
 											1, &isnull));
 	*phone_rule = (!isnull && valid_only) ? E164_RULE_VALID : E164_RULE_POSSIBLE;
 	return true;
+}
+
+void
+import_require_local_tables(void)
+{
+	Datum		param = ObjectIdGetDatum(trackly_relation_oid("sends"));
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		return;
+	if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_dist_partition p"
+							  " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1",
+							  1, (Oid[]) {OIDOID}, &param, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_dist_partition");
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("imports into a Citus cluster are not supported yet"),
+				 errdetail("Citus distributes trackly.sends; this version of trackly_history writes only into a table of the node it runs on."),
+				 errhint("Import before distributing, or see the README's \"Scaling out\".")));
 }

@@ -31,6 +31,7 @@
 Jsonb *
 import_run(ImportBatch *batch)
 {
+	import_require_local_tables();
 	batch->import_id = import_new_id();
 	import_validate(batch);
 	import_resolve_lists(batch);

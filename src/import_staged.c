@@ -660,6 +660,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	SPI_connect();
 	/* Every statement of the import's own runs as the writer: plans are kept, and planned once. */
 	become_writer(&writer);
+	import_require_local_tables();
 	if (!import_account_phone_rule(account_id, &phone_rule))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
