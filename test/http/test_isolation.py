@@ -19,13 +19,15 @@ AUTHENTICATOR = "trackly_authenticator"
 TABLES = ["accounts", "api_keys", "lists", "sends", "imports", "import_errors"]
 ALLOWED_FUNCTIONS = {"trackly_import_sends(jsonb)", "trackly_import_sends_body(bytea)",
                      "trackly_check_api_key()", "trackly_is_e164(text)",
-                     "trackly_is_iso8601(text)", "trackly_iso8601(text)"}
+                     "trackly_is_valid_phone(text)", "trackly_is_iso8601(text)", "trackly_iso8601(text)"}
 ADMIN_CALLS = {
     "trackly_create_account": {"name": "intruder"},
     "trackly_create_api_key": {"account_id": 1},
     "trackly_list_api_keys": {"account_id": 1},
     "trackly_revoke_api_key": {"key_id": 1},
     "trackly_create_list": {"account_id": 1, "phone_number": "+14155551234", "name": "x", "id": 7},
+    "trackly_set_phone_validation": {"account_id": 1, "mode": "valid"},
+    "trackly_distribute": {},
 }
 
 checks = Checks("isolation")
