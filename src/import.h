@@ -138,6 +138,7 @@ typedef struct ImportBatch
 	Datum	   *source_rows;	/* for each record, its source row as jsonb
 								 * (a staging table's), or NULL */
 	bool		never_wait;		/* the write gives up rather than wait */
+	bool		on_citus;		/* trackly.sends is a Citus table */
 	bool		gave_up;		/* ... and it did: the caller rolls back */
 
 	/* filled by the stages */
@@ -242,12 +243,13 @@ extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *fa
 extern bool import_account_phone_rule(int64 account_id, E164Rule *phone_rule);
 
 /*
- * ERROR 0A000 when Citus distributes trackly.sends: the import writes the
- * table through its access method, which on a coordinator is an empty
- * shell, so it refuses before anything is read or written.  The caller is
- * connected to SPI.
+ * When Citus distributes trackly.sends, the rest of the call plans the
+ * import's statements with their parameters' values (import_record.c says
+ * why); returns what import_plan_done takes, 0 when nothing changed.  The
+ * caller is connected to SPI.
  */
-extern void import_require_local_tables(void);
+extern int	import_plan_for_citus(void);
+extern void import_plan_done(int guc_nest_level);
 
 /* The id of a new import (import_id.c); the caller is connected to SPI. */
 extern int64 import_new_id(void);

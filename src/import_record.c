@@ -245,21 +245,39 @@ import_account_phone_rule(int64 account_id, E164Rule *phone_rule)
 	return true;
 }
 
-void
-import_require_local_tables(void)
+/*
+ * On a Citus coordinator trackly.sends and the other tables of the import are
+ * shells; Citus routes each statement to the shard of its account by the
+ * value of the distribution column, which a kept generic plan leaves as a
+ * parameter ("could not create distributed plan").  So while an import runs
+ * on such a cluster, plans are custom: made with the parameters' values.  The
+ * paths that write through the table access method are not taken there: the
+ * shells have Citus's truncate trigger, so the import takes its INSERT path,
+ * which Citus carries out on the shard.
+ */
+int
+import_plan_for_citus(void)
 {
 	Datum		param = ObjectIdGetDatum(trackly_relation_oid("sends"));
+	int			nest;
 
 	if (!OidIsValid(get_extension_oid("citus", true)))
-		return;
+		return 0;
 	if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_dist_partition p"
 							  " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1",
 							  1, (Oid[]) {OIDOID}, &param, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_dist_partition");
-	if (SPI_processed > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("imports into a Citus cluster are not supported yet"),
-				 errdetail("Citus distributes trackly.sends; this version of trackly_history writes only into a table of the node it runs on."),
-				 errhint("Import before distributing, or see the README's \"Scaling out\".")));
+	if (SPI_processed == 0)
+		return 0;
+	nest = NewGUCNestLevel();
+	(void) set_config_option("plan_cache_mode", "force_custom_plan", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+void
+import_plan_done(int guc_nest_level)
+{
+	if (guc_nest_level > 0)
+		AtEOXact_GUC(true, guc_nest_level);
 }

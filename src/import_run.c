@@ -31,11 +31,16 @@
 Jsonb *
 import_run(ImportBatch *batch)
 {
-	import_require_local_tables();
+	int			citus = import_plan_for_citus();
+	Jsonb	   *response;
+
+	batch->on_citus = citus > 0;
 	batch->import_id = import_new_id();
 	import_validate(batch);
 	import_resolve_lists(batch);
 	import_write(batch);
 	import_record_audit(batch);
-	return import_response(batch);
+	response = import_response(batch);
+	import_plan_done(citus);
+	return response;
 }

@@ -650,6 +650,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	Writer		writer;
 	StagedRun	run;
 	E164Rule	phone_rule = E164_RULE_POSSIBLE;
+	int			citus;
 	Jsonb	   *response;
 
 	describe_source(&src, relid, order_by);
@@ -658,9 +659,10 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	writer.owner = relation_owner(trackly_relation_oid("sends"));
 
 	SPI_connect();
+	/* Before the writer's settings, which become_caller undoes level by level. */
+	citus = import_plan_for_citus();
 	/* Every statement of the import's own runs as the writer: plans are kept, and planned once. */
 	become_writer(&writer);
-	import_require_local_tables();
 	if (!import_account_phone_rule(account_id, &phone_rule))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -672,6 +674,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	memset(&batch, 0, sizeof(batch));
 	batch.account_id = account_id;
 	batch.phone_rule = phone_rule;
+	batch.on_citus = citus > 0;
 	batch.source = "staged";
 	run.src = &src;
 	run.writer = &writer;
@@ -713,6 +716,7 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 
 	MemoryContextSwitchTo(call_cxt);
 	response = import_summary_response(summary);
+	import_plan_done(citus);
 	SPI_finish();
 	MemoryContextDelete(run.batch_cxt);
 	return response;

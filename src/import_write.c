@@ -240,6 +240,30 @@ record_row(const ImportBatch *batch, const ImportRecord *rec, Datum *values, boo
 }
 
 /*
+ * How many of the ids (a text[] datum) this import has written: on a Citus
+ * coordinator the row count of INSERT ... SELECT ... ON CONFLICT DO NOTHING
+ * counts the rows sent to the shard, the skipped ones too (and RETURNING
+ * trips SPI's own count check), so the rows are counted where they are.
+ */
+static uint64
+count_written(ImportBatch *batch, Datum ids)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		params[3];
+	bool		isnull;
+
+	trackly_prepare(&plan,
+					"SELECT pg_catalog.count(*) FROM trackly.sends s"
+					" WHERE s.account_id = $1 AND s.import_id = $2 AND s.id = ANY ($3)",
+					3, (Oid[]) {INT8OID, INT8OID, TEXTARRAYOID});
+	params[0] = Int64GetDatum(batch->account_id);
+	params[1] = Int64GetDatum(batch->import_id);
+	params[2] = ids;
+	trackly_execute(plan, params, NULL, SPI_OK_SELECT);
+	return (uint64) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
  * Inserts the n records with INSERT ... ON CONFLICT DO NOTHING, in one
  * statement over arrays; returns how many rows it added.
  */
@@ -288,7 +312,9 @@ insert_sends(ImportBatch *batch, ImportRecord **recs, int n)
 		params[2 + c - COL_ID] = trackly_make_array(columns[c], column_nulls[c], n,
 												   sends_columns[c].type);
 	trackly_execute(plan, params, NULL, SPI_OK_INSERT);
-	return SPI_processed;
+	if (!batch->on_citus)
+		return SPI_processed;
+	return count_written(batch, params[2]);
 }
 
 /*
