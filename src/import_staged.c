@@ -692,8 +692,12 @@ import_staged(Oid relid, int64 account_id, ArrayType *order_by, int64 index_base
 	 * First in the order the source gives, waiting for nobody; if another
 	 * transaction wrote one of the ids meanwhile, everything written is
 	 * rolled back and the source is read again in id order, which may wait.
+	 * Through a Citus coordinator every write is a statement that may wait
+	 * in the shard, so the source is read in id order from the start.
 	 */
-	if (!first_attempt(&run))
+	if (batch.on_citus)
+		(void) run_batches(&run, true);
+	else if (!first_attempt(&run))
 	{
 		int64		import_id = summary->import_id;
 

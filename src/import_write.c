@@ -78,6 +78,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -161,11 +162,30 @@ record_cmp_id_index(const void *a, const void *b)
 	return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+/* Does every trigger of the relation fire on TRUNCATE only (as Citus's do)? */
+static bool
+only_truncate_triggers(Relation rel)
+{
+	int			i;
+
+	if (rel->trigdesc == NULL)
+		return true;
+	for (i = 0; i < rel->trigdesc->numtriggers; i++)
+	{
+		int16		type = rel->trigdesc->triggers[i].tgtype;
+
+		if ((type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE)) != 0 ||
+			!TRIGGER_FOR_TRUNCATE(type))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Can trackly.sends refuse none of the rows that passed rules 1 to 8?  True
  * while the table has exactly the columns, types, NOT NULLs and the single
- * index this extension gave it, and no CHECK, trigger (so no foreign key),
- * rule, row security or partition bound of anybody's.
+ * index this extension gave it, and no CHECK, trigger but on TRUNCATE (so no
+ * foreign key), rule, row security or partition bound of anybody's.
  */
 static bool
 sends_accepts_every_valid_row(Relation rel)
@@ -179,7 +199,7 @@ sends_accepts_every_valid_row(Relation rel)
 		!rel->rd_rel->relispartition &&
 		!rel->rd_rel->relhasrules &&
 		!rel->rd_rel->relrowsecurity &&
-		rel->trigdesc == NULL &&
+		only_truncate_triggers(rel) &&
 		(desc->constr == NULL || desc->constr->num_check == 0) &&
 		desc->natts == SENDS_NCOLUMNS;
 	for (i = 0; pristine && i < desc->natts; i++)
@@ -768,9 +788,13 @@ import_write(ImportBatch *batch)
 	/* The lock an INSERT takes, before the probe reads the table. */
 	rel = table_open(trackly_relation_oid("sends"), RowExclusiveLock);
 
-	/* Ids stored before are duplicates, with every record that has them. */
+	/*
+	 * Ids stored before are duplicates, with every record that has them.  On
+	 * a Citus coordinator the relation is a shell: its table access method
+	 * and index hold nothing, so the probe and the write go through queries.
+	 */
 	pristine = sends_accepts_every_valid_row(rel);
-	stored = probe_stored_ids(batch, rel, pristine, firsts, ngroups);
+	stored = probe_stored_ids(batch, rel, pristine && !batch->on_citus, firsts, ngroups);
 	for (g = 0; g < ngroups; g++)
 		for (i = group[g]; stored[g] && i < group[g + 1]; i++)
 			sorted[i]->outcome = OUTCOME_DUPLICATE;
@@ -787,8 +811,12 @@ import_write(ImportBatch *batch)
 			for (i = group[g] + 1; i < group[g + 1]; i++)
 				sorted[i]->outcome = OUTCOME_DUPLICATE;
 		}
-		if (nfresh > 0)
+		if (nfresh > 0 && !batch->on_citus)
 			batch->success_count += (int) write_bulk(batch, rel, firsts, nfresh);
+		else if (nfresh > 0 && batch->never_wait)
+			batch->gave_up = true;	/* the INSERT waits where it must */
+		else if (nfresh > 0)
+			batch->success_count += (int) insert_sends(batch, firsts, nfresh);
 	}
 	else if (batch->never_wait)
 		batch->gave_up = true;	/* the isolating write waits where it must */
