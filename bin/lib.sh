@@ -5,6 +5,9 @@
 #   TRACKLY_PORT   port of the throwaway cluster (default 54329)
 #   TRACKLY_RUN    folder for the cluster, the HTTP stack and test builds
 #                  (default: .run in the checkout)
+#   TRACKLY_CLUSTER_DIR  the cluster's folder: data/, sock/, pgpass, log
+#                  (default: $TRACKLY_RUN/pg; the Citus suite points the HTTP
+#                  stack at its coordinator's)
 
 set -euo pipefail
 
@@ -48,9 +51,10 @@ build_and_install() {
 # Points the PostgreSQL clients at the throwaway cluster.
 cluster_env() {
 	PGBIN=$("$PG_CONFIG" --bindir)
-	PGDATA_DIR=$TRACKLY_RUN/pg/data
-	PGSOCK=$TRACKLY_RUN/pg/sock
-	PGPASSFILE=$TRACKLY_RUN/pg/pgpass
+	CLUSTER_DIR=${TRACKLY_CLUSTER_DIR:-$TRACKLY_RUN/pg}
+	PGDATA_DIR=$CLUSTER_DIR/data
+	PGSOCK=$CLUSTER_DIR/sock
+	PGPASSFILE=$CLUSTER_DIR/pgpass
 	export PATH="$PGBIN:$PATH" PGHOST="$PGSOCK" PGPORT="$TRACKLY_PORT" PGUSER=postgres PGDATABASE="$TRACKLY_DB" PGPASSFILE
 }
 
@@ -94,10 +98,10 @@ as_postgres() {
 # Starts the throwaway cluster (creating it on first use) and its database.
 cluster_start() {
 	cluster_env
-	mkdir -p "$TRACKLY_RUN/pg"
-	as_root chown postgres: "$TRACKLY_RUN/pg"
-	as_postgres test -w "$TRACKLY_RUN/pg" ||
-		die "the postgres user cannot write $TRACKLY_RUN/pg; set TRACKLY_RUN to a folder it can reach"
+	mkdir -p "$CLUSTER_DIR"
+	as_root chown postgres: "$CLUSTER_DIR"
+	as_postgres test -w "$CLUSTER_DIR" ||
+		die "the postgres user cannot write $CLUSTER_DIR; set TRACKLY_RUN to a folder it can reach"
 	if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
 		say "creating a throwaway cluster in $PGDATA_DIR"
 		as_postgres mkdir -p "$PGSOCK"
@@ -119,8 +123,8 @@ cluster_start() {
 	fi
 	if ! as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
 		say "starting the throwaway cluster on port $TRACKLY_PORT"
-		as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$TRACKLY_RUN/pg/log" -w -t 60 start >/dev/null ||
-			{ tail -n 20 "$TRACKLY_RUN/pg/log" >&2; die "the cluster did not start"; }
+		as_postgres "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$CLUSTER_DIR/log" -w -t 60 start >/dev/null ||
+			{ tail -n 20 "$CLUSTER_DIR/log" >&2; die "the cluster did not start"; }
 	fi
 	# A new cluster, or one made before clusters had passwords.
 	if [ ! -s "$PGPASSFILE" ] || ! grep -q '^local all all scram-sha-256$' "$PGDATA_DIR/pg_hba.conf" 2>/dev/null; then
