@@ -4,8 +4,11 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -15,6 +18,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 #include "import.h"
 #include "support.h"
@@ -69,6 +73,110 @@ import_record_import(const ImportBatch *batch, const ImportSummary *summary)
 	trackly_execute(plan, params, nulls, SPI_OK_INSERT);
 }
 
+/* The columns of trackly.import_errors from 0.4.0 on, in table order. */
+static const struct
+{
+	const char *name;
+	Oid			type;
+}			error_columns[] = {
+	{"account_id", INT8OID}, {"import_id", INT8OID}, {"index", INT8OID}, {"id", TEXTOID},
+	{"code", TEXTOID}, {"error", TEXTOID}, {"source_row", JSONBOID},
+};
+#define ERROR_NCOLUMNS lengthof(error_columns)
+
+/*
+ * Is trackly.import_errors as this extension made it (0.4.0 on): these
+ * columns, its primary key alone, nothing of anybody's that could refuse or
+ * see a row?  Then its rows are written as COPY writes them.
+ */
+static bool
+errors_table_is_pristine(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *indexes;
+	bool		pristine;
+	int			i;
+
+	pristine = rel->rd_rel->relkind == RELKIND_RELATION &&
+		!rel->rd_rel->relispartition && !rel->rd_rel->relhasrules &&
+		!rel->rd_rel->relrowsecurity && rel->trigdesc == NULL &&
+		(desc->constr == NULL || desc->constr->num_check == 0) &&
+		desc->natts == (int) ERROR_NCOLUMNS;
+	for (i = 0; pristine && i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		pristine = !att->attisdropped && att->atttypid == error_columns[i].type &&
+			att->attgenerated == '\0' && strcmp(NameStr(att->attname), error_columns[i].name) == 0;
+	}
+	if (pristine)
+	{
+		indexes = RelationGetIndexList(rel);
+		pristine = list_length(indexes) == 1;
+		list_free(indexes);
+	}
+	return pristine;
+}
+
+/*
+ * Writes the n failure rows (the arrays as import_record_errors builds them)
+ * straight into the table: heap tuples in batches, then their primary key
+ * entries.  The key holds this import's new id, so no entry can conflict.
+ */
+static void
+write_error_rows(ImportBatch *batch, Relation rel, int n, Datum *indexes, Datum *ids,
+				 bool *ids_null, Datum *codes, Datum *messages, Datum *rows, bool *rows_null)
+{
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *result_rel = makeNode(ResultRelInfo);
+	TupleDesc	desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * Min(n, 1000));
+	CommandId	cid = GetCurrentCommandId(true);
+	int			nslots = Min(n, 1000);
+	int			done = 0;
+	int			i;
+
+	InitResultRelInfo(result_rel, rel, 1, NULL, 0);
+	ExecOpenIndices(result_rel, false);
+	for (i = 0; i < nslots; i++)
+		slots[i] = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+	while (done < n)
+	{
+		int			chunk = Min(n - done, nslots);
+
+		for (i = 0; i < chunk; i++)
+		{
+			TupleTableSlot *slot = slots[i];
+			int			r = done + i;
+
+			ExecClearTuple(slot);
+			memset(slot->tts_isnull, false, sizeof(bool) * ERROR_NCOLUMNS);
+			slot->tts_values[0] = Int64GetDatum(batch->account_id);
+			slot->tts_values[1] = Int64GetDatum(batch->import_id);
+			slot->tts_values[2] = indexes[r];
+			slot->tts_values[3] = ids[r];
+			slot->tts_isnull[3] = ids_null[r];
+			slot->tts_values[4] = codes[r];
+			slot->tts_values[5] = messages[r];
+			slot->tts_values[6] = rows != NULL ? rows[r] : (Datum) 0;
+			slot->tts_isnull[6] = rows == NULL || rows_null[r];
+			ExecStoreVirtualTuple(slot);
+		}
+		table_multi_insert(rel, slots, chunk, cid, 0, NULL);
+		for (i = 0; i < chunk; i++)
+		{
+			list_free(ExecInsertIndexTuples(result_rel, slots[i], estate, false, false, NULL, NIL));
+			ResetPerTupleExprContext(estate);
+		}
+		done += chunk;
+	}
+	for (i = 0; i < nslots; i++)
+		ExecDropSingleTupleTableSlot(slots[i]);
+	ExecCloseIndices(result_rel);
+	FreeExecutorState(estate);
+	CommandCounterIncrement();
+}
+
 void
 import_record_errors(ImportBatch *batch)
 {
@@ -115,6 +223,18 @@ import_record_errors(ImportBatch *batch)
 			rows_null[n] = rows[n] == (Datum) 0;
 		}
 		n++;
+	}
+	if (!batch->on_citus)
+	{
+		Relation	rel = table_open(trackly_relation_oid("import_errors"), RowExclusiveLock);
+
+		if (errors_table_is_pristine(rel))
+		{
+			write_error_rows(batch, rel, n, indexes, ids, ids_null, codes, messages, rows, rows_null);
+			table_close(rel, NoLock);
+			return;
+		}
+		table_close(rel, NoLock);
 	}
 	params[0] = Int64GetDatum(batch->account_id);
 	params[1] = Int64GetDatum(batch->import_id);
