@@ -9,6 +9,7 @@
  * call the same e164_check.  The country calling codes and their lengths
  * come from the generated e164_table.c.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "e164.h"
@@ -304,11 +305,15 @@ explain_add_number(ExplainBuffer *eb, size_t number)
 	explain_add_text(eb, digits + n);
 }
 
-/* Appends "+44 (GB)" or "+800 (non-geographic)" for an assigned code. */
+/*
+ * Appends "+44 (GB)" or "+800 (non-geographic)" for an assigned code; with
+ * others, the other regions that share it too: "+1 (US and 24 other regions)".
+ */
 static void
-explain_add_code(ExplainBuffer *eb, int country_code)
+explain_add_code(ExplainBuffer *eb, int country_code, bool others)
 {
 	const char *region = e164_region(country_code);
+	int			nothers = e164_country_codes[country_code].regions - 1;
 
 	explain_add_text(eb, "+");
 	explain_add_number(eb, (size_t) country_code);
@@ -317,25 +322,13 @@ explain_add_code(ExplainBuffer *eb, int country_code)
 		explain_add_text(eb, "non-geographic");
 	else
 		explain_add_text(eb, region);
-	explain_add_text(eb, ")");
-}
-
-/* Appends "+1 (US and 24 other regions)", "+44 (GB and 3 other regions)", "+33 (FR)". */
-static void
-explain_add_code_regions(ExplainBuffer *eb, int country_code)
-{
-	int			others = e164_country_codes[country_code].regions - 1;
-
-	explain_add_code(eb, country_code);
-	if (others > 0)
+	if (others && nothers > 0)
 	{
-		eb->length--;			/* reopen the parenthesis */
-		if (eb->length + 1 < eb->size)
-			eb->buf[eb->length] = '\0';
 		explain_add_text(eb, " and ");
-		explain_add_number(eb, (size_t) others);
-		explain_add_text(eb, others > 1 ? " other regions)" : " other region)");
+		explain_add_number(eb, (size_t) nothers);
+		explain_add_text(eb, nothers > 1 ? " other regions" : " other region");
 	}
+	explain_add_text(eb, ")");
 }
 
 /*
@@ -500,8 +493,9 @@ explain_national_prefix(ExplainBuffer *eb, const E164Number *number)
 {
 	const char *trunk = e164_country_codes[number->country_code].national_prefix;
 	int			n = number->stripped_digits;
+	bool		valid_form;
 
-	explain_add_code(eb, number->country_code);
+	explain_add_code(eb, number->country_code, false);
 	if (n > 0 && (int) strlen(trunk) == n && memcmp(trunk, number->nsn, n) == 0)
 	{
 		explain_add_text(eb, " national numbers do not start with the national prefix ");
@@ -520,12 +514,10 @@ explain_national_prefix(ExplainBuffer *eb, const E164Number *number)
 		explain_add_text(eb, " as ");
 		explain_add_text(eb, number->parsed + 1 + number->cc_digits);
 	}
-	if (e164_check(number->parsed, strlen(number->parsed), NULL) == E164_VALID)
-		explain_add_text(eb, ": the E.164 form is ");
-	else
-		explain_add_text(eb, ": libphonenumber reads it as ");
+	valid_form = e164_check(number->parsed, strlen(number->parsed), NULL) == E164_VALID;
+	explain_add_text(eb, valid_form ? ": the E.164 form is " : ": libphonenumber reads it as ");
 	explain_add_text(eb, number->parsed);
-	if (e164_check(number->parsed, strlen(number->parsed), NULL) != E164_VALID)
+	if (!valid_form)
 		explain_add_text(eb, ", which is not valid either");
 }
 
@@ -575,7 +567,7 @@ e164_explain(const char *s, size_t len, E164Rule rule, char *buf, size_t bufsize
 			explain_unknown_code(&eb, s + 1, len - 1);
 			break;
 		case E164_BAD_LENGTH:
-			explain_add_code(&eb, number.country_code);
+			explain_add_code(&eb, number.country_code, false);
 			if (e164_nsn_lengths(number.country_code) == 0)
 				explain_add_text(&eb, " has no possible national number length");
 			else if (number.nsn_digits == 0)
@@ -597,7 +589,7 @@ e164_explain(const char *s, size_t len, E164Rule rule, char *buf, size_t bufsize
 			break;
 		case E164_NOT_VALID_NUMBER:
 			explain_add_text(&eb, "it has a possible length, but no number range of ");
-			explain_add_code_regions(&eb, number.country_code);
+			explain_add_code(&eb, number.country_code, true);
 			explain_add_text(&eb, " in libphonenumber's metadata holds it");
 			break;
 	}

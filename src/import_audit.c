@@ -73,50 +73,13 @@ import_record_import(const ImportBatch *batch, const ImportSummary *summary)
 	trackly_execute(plan, params, nulls, SPI_OK_INSERT);
 }
 
-/* The columns of trackly.import_errors from 0.4.0 on, in table order. */
-static const struct
-{
-	const char *name;
-	Oid			type;
-}			error_columns[] = {
-	{"account_id", INT8OID}, {"import_id", INT8OID}, {"index", INT8OID}, {"id", TEXTOID},
-	{"code", TEXTOID}, {"error", TEXTOID}, {"source_row", JSONBOID},
+/* trackly.import_errors as this extension made it, from 0.4.0 on. */
+static const TracklyColumn error_columns[] = {
+	{"account_id", INT8OID, true}, {"import_id", INT8OID, true}, {"index", INT8OID, true},
+	{"id", TEXTOID, false}, {"code", TEXTOID, true}, {"error", TEXTOID, true},
+	{"source_row", JSONBOID, false},
 };
 #define ERROR_NCOLUMNS lengthof(error_columns)
-
-/*
- * Is trackly.import_errors as this extension made it (0.4.0 on): these
- * columns, its primary key alone, nothing of anybody's that could refuse or
- * see a row?  Then its rows are written as COPY writes them.
- */
-static bool
-errors_table_is_pristine(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	List	   *indexes;
-	bool		pristine;
-	int			i;
-
-	pristine = rel->rd_rel->relkind == RELKIND_RELATION &&
-		!rel->rd_rel->relispartition && !rel->rd_rel->relhasrules &&
-		!rel->rd_rel->relrowsecurity && rel->trigdesc == NULL &&
-		(desc->constr == NULL || desc->constr->num_check == 0) &&
-		desc->natts == (int) ERROR_NCOLUMNS;
-	for (i = 0; pristine && i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		pristine = !att->attisdropped && att->atttypid == error_columns[i].type &&
-			att->attgenerated == '\0' && strcmp(NameStr(att->attname), error_columns[i].name) == 0;
-	}
-	if (pristine)
-	{
-		indexes = RelationGetIndexList(rel);
-		pristine = list_length(indexes) == 1;
-		list_free(indexes);
-	}
-	return pristine;
-}
 
 /*
  * Writes the n failure rows (the arrays as import_record_errors builds them)
@@ -228,7 +191,8 @@ import_record_errors(ImportBatch *batch)
 	{
 		Relation	rel = table_open(trackly_relation_oid("import_errors"), RowExclusiveLock);
 
-		if (errors_table_is_pristine(rel))
+		/* As made, its rows are written as COPY writes them. */
+		if (trackly_table_as_made(rel, error_columns, ERROR_NCOLUMNS))
 		{
 			write_error_rows(batch, rel, n, indexes, ids, ids_null, codes, messages, rows, rows_null);
 			table_close(rel, NoLock);

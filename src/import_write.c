@@ -78,7 +78,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -114,25 +113,19 @@ typedef enum SendsColumn
 } SendsColumn;
 
 /* The table as this extension made it. */
-static const struct
-{
-	const char *name;
-	Oid			type;
-	Oid			array_type;
-	bool		not_null;
-}			sends_columns[SENDS_NCOLUMNS] = {
-	[COL_ACCOUNT_ID] = {"account_id", INT8OID, INT8ARRAYOID, true},
-	[COL_ID] = {"id", TEXTOID, TEXTARRAYOID, true},
-	[COL_LIST_ID] = {"list_id", INT8OID, INT8ARRAYOID, false},
-	[COL_TO_NUMBER] = {"to_number", TEXTOID, TEXTARRAYOID, true},
-	[COL_MESSAGE] = {"message", TEXTOID, TEXTARRAYOID, false},
-	[COL_CREATIVE_ID] = {"creative_id", INT8OID, INT8ARRAYOID, false},
-	[COL_SEND_TYPE] = {"send_type", TEXTOID, TEXTARRAYOID, false},
-	[COL_DELIVERED] = {"delivered", BOOLOID, BOOLARRAYOID, false},
-	[COL_LENGTH] = {"length", INT4OID, INT4ARRAYOID, false},
-	[COL_SENT_AT] = {"sent_at", TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, true},
-	[COL_IMPORTED] = {"imported", BOOLOID, BOOLARRAYOID, true},
-	[COL_IMPORT_ID] = {"import_id", INT8OID, INT8ARRAYOID, false},
+static const TracklyColumn sends_columns[SENDS_NCOLUMNS] = {
+	[COL_ACCOUNT_ID] = {"account_id", INT8OID, true},
+	[COL_ID] = {"id", TEXTOID, true},
+	[COL_LIST_ID] = {"list_id", INT8OID, false},
+	[COL_TO_NUMBER] = {"to_number", TEXTOID, true},
+	[COL_MESSAGE] = {"message", TEXTOID, false},
+	[COL_CREATIVE_ID] = {"creative_id", INT8OID, false},
+	[COL_SEND_TYPE] = {"send_type", TEXTOID, false},
+	[COL_DELIVERED] = {"delivered", BOOLOID, false},
+	[COL_LENGTH] = {"length", INT4OID, false},
+	[COL_SENT_AT] = {"sent_at", TIMESTAMPTZOID, true},
+	[COL_IMPORTED] = {"imported", BOOLOID, true},
+	[COL_IMPORT_ID] = {"import_id", INT8OID, false},
 };
 
 /* Rows a bulk write hands to table_multi_insert at most at once. */
@@ -162,64 +155,16 @@ record_cmp_id_index(const void *a, const void *b)
 	return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-/* Does every trigger of the relation fire on TRUNCATE only (as Citus's do)? */
-static bool
-only_truncate_triggers(Relation rel)
-{
-	int			i;
-
-	if (rel->trigdesc == NULL)
-		return true;
-	for (i = 0; i < rel->trigdesc->numtriggers; i++)
-	{
-		int16		type = rel->trigdesc->triggers[i].tgtype;
-
-		if ((type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE)) != 0 ||
-			!TRIGGER_FOR_TRUNCATE(type))
-			return false;
-	}
-	return true;
-}
-
 /*
  * Can trackly.sends refuse none of the rows that passed rules 1 to 8?  True
- * while the table has exactly the columns, types, NOT NULLs and the single
- * index this extension gave it, and no CHECK, trigger but on TRUNCATE (so no
- * foreign key), rule, row security or partition bound of anybody's.
+ * while the table is as this extension made it (trackly_table_as_made): no
+ * CHECK, trigger but on TRUNCATE (so no foreign key), rule, row security or
+ * partition bound of anybody's.
  */
 static bool
 sends_accepts_every_valid_row(Relation rel)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	bool		pristine;
-	List	   *indexes;
-	int			i;
-
-	pristine = rel->rd_rel->relkind == RELKIND_RELATION &&
-		!rel->rd_rel->relispartition &&
-		!rel->rd_rel->relhasrules &&
-		!rel->rd_rel->relrowsecurity &&
-		only_truncate_triggers(rel) &&
-		(desc->constr == NULL || desc->constr->num_check == 0) &&
-		desc->natts == SENDS_NCOLUMNS;
-	for (i = 0; pristine && i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		pristine = !att->attisdropped &&
-			att->atttypid == sends_columns[i].type &&
-			att->atttypmod == -1 &&
-			att->attnotnull == sends_columns[i].not_null &&
-			att->attgenerated == '\0' &&
-			strcmp(NameStr(att->attname), sends_columns[i].name) == 0;
-	}
-	if (pristine)
-	{
-		indexes = RelationGetIndexList(rel);
-		pristine = list_length(indexes) == 1;
-		list_free(indexes);
-	}
-	return pristine;
+	return trackly_table_as_made(rel, sends_columns, SENDS_NCOLUMNS);
 }
 
 /* The row of trackly.sends a record becomes; returns the bytes of its strings. */

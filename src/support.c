@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -16,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/relcache.h"
 #include "utils/resowner.h"
 
 #include "support.h"
@@ -145,4 +147,58 @@ trackly_run_in_subtransaction(bool (*body) (void *arg), void *arg, bool *kept)
 	if (kept)
 		*kept = keep;
 	return error;
+}
+
+/* Does every trigger of the relation fire on TRUNCATE only (as Citus's do)? */
+static bool
+only_truncate_triggers(Relation rel)
+{
+	int			i;
+
+	if (rel->trigdesc == NULL)
+		return true;
+	for (i = 0; i < rel->trigdesc->numtriggers; i++)
+	{
+		int16		type = rel->trigdesc->triggers[i].tgtype;
+
+		if ((type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE)) != 0 ||
+			!TRIGGER_FOR_TRUNCATE(type))
+			return false;
+	}
+	return true;
+}
+
+bool
+trackly_table_as_made(Relation rel, const TracklyColumn *columns, int ncolumns)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		as_made;
+	List	   *indexes;
+	int			i;
+
+	as_made = rel->rd_rel->relkind == RELKIND_RELATION &&
+		!rel->rd_rel->relispartition &&
+		!rel->rd_rel->relhasrules &&
+		!rel->rd_rel->relrowsecurity &&
+		only_truncate_triggers(rel) &&
+		(desc->constr == NULL || desc->constr->num_check == 0) &&
+		desc->natts == ncolumns;
+	for (i = 0; as_made && i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		as_made = !att->attisdropped &&
+			att->atttypid == columns[i].type &&
+			att->atttypmod == -1 &&
+			att->attnotnull == columns[i].not_null &&
+			att->attgenerated == '\0' &&
+			strcmp(NameStr(att->attname), columns[i].name) == 0;
+	}
+	if (as_made)
+	{
+		indexes = RelationGetIndexList(rel);
+		as_made = list_length(indexes) == 1;
+		list_free(indexes);
+	}
+	return as_made;
 }

@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "utils/rel.h"
 
 /* How many characters of an offending value a message shows. */
 #define TRACKLY_SHOWN_CHARS 40
@@ -34,6 +35,23 @@ extern void trackly_execute(SPIPlanPtr plan, Datum *values, const char *nulls, i
 
 /* The OID of a relation of the trackly schema; an error when it is missing. */
 extern Oid	trackly_relation_oid(const char *name);
+
+/* A column of a table as this extension made it. */
+typedef struct TracklyColumn
+{
+	const char *name;
+	Oid			type;
+	bool		not_null;
+} TracklyColumn;
+
+/*
+ * Is the table as this extension made it: exactly these columns (names,
+ * types, NOT NULLs, no type modifier, nothing generated), its primary key as
+ * its only index, no CHECK, rule, row security or partition bound, and no
+ * trigger but on TRUNCATE (which sees no inserted row)?  Then nothing of
+ * anybody's can refuse or see a row written into it directly.
+ */
+extern bool trackly_table_as_made(Relation rel, const TracklyColumn *columns, int ncolumns);
 
 /* A text datum of s[0 .. len-1]. */
 extern Datum trackly_text_datum(const char *s, int len);

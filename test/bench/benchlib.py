@@ -22,6 +22,7 @@ import re
 import shlex
 import statistics
 import subprocess
+import threading
 import time
 
 try:
@@ -185,6 +186,32 @@ def proc_cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_at_once(work):
+    """Runs each (function, args) of work in a thread of its own, all released at
+    once; returns the seconds until the last one ends.  A thread's exception
+    stops the benchmark."""
+    barrier = threading.Barrier(len(work) + 1)
+    errors = []
+
+    def client(fn, args):
+        barrier.wait()
+        try:
+            fn(*args)
+        except Exception as e:  # noqa: BLE001 -- raised below, in the caller's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=client, args=w) for w in work]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit("a client failed: %s" % errors[0])
+    return time.perf_counter() - start
 
 
 def markdown_table(header, rows, align=None):

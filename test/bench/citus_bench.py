@@ -24,7 +24,6 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 
 import psycopg
@@ -62,30 +61,6 @@ def requests_for(records, account, run):
         bodies.append(json.dumps({"records": chunk}))
         copies.append(copy_data(chunk, account, 0))
     return bodies, copies
-
-
-def run_clients(work):
-    """Runs each (function, args) in a thread at once; returns the seconds."""
-    barrier = threading.Barrier(len(work) + 1)
-    errors = []
-
-    def client(fn, args):
-        try:
-            barrier.wait()
-            fn(*args)
-        except Exception as e:  # noqa: BLE001 -- reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=client, args=w) for w in work]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    if errors:
-        raise SystemExit("a client failed: %s" % errors[0])
-    return time.perf_counter() - start
 
 
 def import_client(account, bodies, stored):
@@ -133,7 +108,7 @@ def main():
                 else:
                     work.append((copy_client, (copies,)))
             conn.execute("CHECKPOINT")
-            seconds[way].append(run_clients(work))
+            seconds[way].append(benchlib.run_at_once(work))
             if way == "import" and sum(stored) != 2 * len(records):
                 raise SystemExit("the import stored %d of %d records" % (sum(stored), 2 * len(records)))
         print("round %d/%d done (%s)" % (r + 1, args.rounds, time.strftime("%H:%M:%S")), file=sys.stderr)

@@ -30,9 +30,7 @@ import json
 import os
 import socket
 import statistics
-import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 
@@ -150,21 +148,12 @@ def load(way, api_key, requests, clients):
     """Sends the requests over `clients` connections at once; returns (seconds, stored)."""
     conns = [way.open(api_key) for _ in range(clients)]
     stored = [0] * clients
-    barrier = threading.Barrier(clients + 1)
 
     def client(i):
-        barrier.wait()
         for body in requests[i::clients]:
             stored[i] += way.send(conns[i], body)["success_count"]
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - start
+    seconds = benchlib.run_at_once([(client, (i,)) for i in range(clients)])
     for conn in conns:
         way.close(conn)
     return seconds, sum(stored)
