@@ -121,6 +121,12 @@ SELECT trackly_import_sends(
 	:account) - 'import_id' AS response;
 SELECT count(*) AS imports, min(id) AS first_id, max(id) >= 4503599627370496 AS new_id_above_2_52
   FROM trackly.imports WHERE account_id = :account;
+-- 0.6.0 on history made by 0.2.0: the errors of its import (id 1) page by
+-- page, and a clear of a send it stored, logged.
+SELECT trackly_import_errors('{"import_id": 1}', :account) AS errors_of_the_0_2_0_import;
+SELECT trackly_clear_history('{"import_id": 1, "ids": ["u1", "u3"]}', :account) AS cleared;
+SELECT id FROM trackly.sends WHERE account_id = :account ORDER BY id;
+SELECT source, filters, deleted_count FROM trackly.history_clears;
 
 CREATE TABLE upgraded AS SELECT extension_catalog() AS fact;
 DROP TABLE contacts;

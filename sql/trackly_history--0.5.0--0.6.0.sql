@@ -1,0 +1,789 @@
+/* trackly_history--0.5.0--0.6.0.sql: Clear History, an import's errors page by page, the purge of old error records */
+
+\echo Use "ALTER EXTENSION trackly_history UPDATE TO '0.6.0'" to load this file. \quit
+
+-- The clear log: a row per clear that ran, keyed by account like every
+-- table that grows with traffic.
+CREATE TABLE trackly.history_clears (
+	account_id	bigint NOT NULL,
+	id			bigserial,
+	source		text NOT NULL CHECK (source IN ('api', 'sql')),
+	api_key_id	bigint,
+	called_by	text NOT NULL,
+	filters		jsonb NOT NULL,
+	deleted_count bigint NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (account_id, id),
+	CHECK ((source = 'api') = (api_key_id IS NOT NULL))
+);
+COMMENT ON TABLE trackly.history_clears IS
+	'one row per Clear History call that ran: the account, the key (api) or none (sql), the role that called, the filters as sent, the count deleted, when';
+COMMENT ON COLUMN trackly.history_clears.called_by IS
+	'the role that called (SET ROLE''s role, else the session''s): PostgREST''s anonymous role for the API form, the admin''s role for the admin form';
+SELECT pg_catalog.pg_extension_config_dump('trackly.history_clears', '');
+SELECT pg_catalog.pg_extension_config_dump('trackly.history_clears_id_seq', '');
+GRANT SELECT ON trackly.history_clears TO trackly_admin;
+
+-- C helpers (src/history.c): the request's key, a raw body's parse, the
+-- role that called, the import's way of showing a value and explaining a
+-- date-time.  Internal.
+CREATE FUNCTION trackly.authenticate_request(OUT account_id bigint, OUT api_key_id bigint,
+											 OUT code text, OUT error text)
+	AS 'MODULE_PATHNAME', 'trackly_authenticate_request'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION trackly.authenticate_request() IS
+	'the request''s API key as trackly_import_sends(jsonb) finds it: its account and id, or the code and sentence of a 401';
+
+CREATE FUNCTION trackly.parse_request_body(bytea, OUT body jsonb, OUT error text)
+	AS 'MODULE_PATHNAME', 'trackly_parse_request_body'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION trackly.parse_request_body(bytea) IS
+	'a raw HTTP body as jsonb, checked as trackly_import_sends_body checks it; else the invalid_body sentence';
+
+CREATE FUNCTION trackly.calling_role() RETURNS text
+	AS 'MODULE_PATHNAME', 'trackly_calling_role'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION trackly.calling_role() IS
+	'the role that called, outside any SECURITY DEFINER function (SET ROLE''s role, else the session''s)';
+
+CREATE FUNCTION trackly.shown_value(text) RETURNS text
+	AS 'MODULE_PATHNAME', 'trackly_shown_value'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION trackly.shown_value(text) IS
+	'the value in double quotes as the import''s sentences show it: its first 40 characters, then ...';
+
+CREATE FUNCTION trackly.explain_iso8601(text) RETURNS text
+	AS 'MODULE_PATHNAME', 'trackly_explain_iso8601'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION trackly.explain_iso8601(text) IS
+	'why a string is no valid ISO 8601 date-time (the import''s words), NULL when it is one';
+
+-- How a JSON value reads in a sentence, as the import shows a field: the
+-- string "...", 42.5, true, null, an array, an object.
+CREATE FUNCTION trackly.json_shown(value jsonb) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	CASE jsonb_typeof(value)
+		WHEN 'string' THEN RETURN 'the string ' || trackly.shown_value(value #>> '{}');
+		WHEN 'number' THEN
+			RETURN CASE WHEN char_length(value::text) <= 40 THEN value::text ELSE left(value::text, 40) || '...' END;
+		WHEN 'boolean' THEN RETURN value::text;
+		WHEN 'null' THEN RETURN 'null';
+		WHEN 'array' THEN RETURN CASE WHEN jsonb_array_length(value) = 0 THEN 'an empty array' ELSE 'an array' END;
+		ELSE RETURN 'an object';
+	END CASE;
+END
+$$;
+COMMENT ON FUNCTION trackly.json_shown(jsonb) IS
+	'how a JSON value reads in a sentence: the string "...", 42.5, true, null, an array, an object';
+
+-- A JSON integer (a number with a whole value: 42, 42.0, 4.2e1) from low to
+-- high as bigint; NULL for anything else.
+CREATE FUNCTION trackly.json_integer(value jsonb, low numeric, high numeric) RETURNS bigint
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n numeric;
+BEGIN
+	IF jsonb_typeof(value) IS DISTINCT FROM 'number' THEN
+		RETURN NULL;
+	END IF;
+	n := value::numeric;
+	IF n <> trunc(n) OR n < low OR n > high THEN
+		RETURN NULL;
+	END IF;
+	RETURN n::bigint;
+END
+$$;
+COMMENT ON FUNCTION trackly.json_integer(jsonb, numeric, numeric) IS
+	'a JSON number with a whole value from low to high, as bigint; NULL for anything else';
+
+-- A message id as the import stores it: a string of 1 to 255 characters, or
+-- an integer from -2^63 to 2^63-1 as its decimal text; NULL for anything else.
+CREATE FUNCTION trackly.json_message_id(value jsonb) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF jsonb_typeof(value) = 'string' THEN
+		IF char_length(value #>> '{}') BETWEEN 1 AND 255 THEN
+			RETURN value #>> '{}';
+		END IF;
+		RETURN NULL;
+	END IF;
+	RETURN trackly.json_integer(value, -9223372036854775808, 9223372036854775807)::text;
+END
+$$;
+COMMENT ON FUNCTION trackly.json_message_id(jsonb) IS
+	'a message id as the import stores it (a string of 1 to 255 characters, or an integer as its decimal text); NULL for anything else';
+
+-- A date-time filter (after, before) as an instant, or the sentence that
+-- says what is wrong with it.
+CREATE FUNCTION trackly.json_instant(name text, value jsonb, OUT instant timestamptz, OUT error text)
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF jsonb_typeof(value) <> 'string' THEN
+		error := format('%s must be a string holding an ISO 8601 date-time such as "2025-11-15T14:30:00Z"; it is %s.',
+						name, trackly.json_shown(value));
+	ELSIF trackly.explain_iso8601(value #>> '{}') IS NOT NULL THEN
+		error := format('%s %s is not a valid ISO 8601 date-time: %s.', name,
+						trackly.shown_value(value #>> '{}'), trackly.explain_iso8601(value #>> '{}'));
+	ELSE
+		instant := @extschema@.trackly_iso8601(value #>> '{}');
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION trackly.json_instant(text, jsonb) IS
+	'a date-time filter as an instant (the contract''s ISO 8601 grammar), or the sentence that says what is wrong with it';
+
+-- ---------------------------------------------------------------------------
+-- Clear History
+-- ---------------------------------------------------------------------------
+
+-- The answer to a clear refused as a whole; sets PostgREST's response.status
+-- (and, for a 404, the header nginx tells it from PostgREST's own 404 by).
+CREATE FUNCTION trackly.clear_failure(code text, status integer, error text) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM set_config('response.status', status::text, true);
+	IF status = 404 THEN
+		PERFORM set_config('response.headers', format('[{"X-Trackly-Code": "%s"}]', code), true);
+	END IF;
+	RETURN jsonb_build_object('deleted_count', 0,
+							  'errors', jsonb_build_array(jsonb_build_object('index', NULL, 'id', NULL,
+																			 'code', code, 'error', error)));
+END
+$$;
+COMMENT ON FUNCTION trackly.clear_failure(text, integer, text) IS
+	'the answer to a clear refused as a whole, with response.status set';
+
+-- The filters of a clear request, or the first fault of its body (code and
+-- sentence): the body, its keys, each filter in the order of the README,
+-- the time range, then that there is a filter at all.
+CREATE FUNCTION trackly.clear_filters(body jsonb,
+	OUT code text, OUT error text,
+	OUT import_id bigint, OUT ids text[], OUT list_id bigint, OUT send_type text,
+	OUT after timestamptz, OUT before timestamptz, OUT clear_all boolean)
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v jsonb;
+	unknown text;
+	bad_at bigint;
+	bad jsonb;
+	n integer;
+BEGIN
+	clear_all := false;
+	IF body IS NULL THEN
+		code := 'invalid_body';
+		error := 'The request body is SQL NULL; send a JSON object of filters.';
+		RETURN;
+	END IF;
+	IF jsonb_typeof(body) <> 'object' THEN
+		code := 'invalid_body';
+		error := format('The request body must be a JSON object of filters; it is %s.',
+						CASE WHEN jsonb_typeof(body) = 'string' THEN 'a string' ELSE trackly.json_shown(body) END);
+		RETURN;
+	END IF;
+
+	code := 'invalid_filter';
+	SELECT k INTO unknown FROM jsonb_object_keys(body) k
+	 WHERE k NOT IN ('import_id', 'ids', 'list_id', 'send_type', 'after', 'before', 'all')
+	 ORDER BY k COLLATE "C" LIMIT 1;
+	IF unknown IS NOT NULL THEN
+		error := format('%s is not a filter: a clear takes import_id, ids, list_id, send_type, after and before, or all.',
+						trackly.shown_value(unknown));
+		RETURN;
+	END IF;
+
+	IF body ? 'import_id' THEN
+		import_id := trackly.json_integer(body->'import_id', 1, 9223372036854775807);
+		IF import_id IS NULL THEN
+			error := format('import_id must be an integer from 1 to 9223372036854775807 (the import_id an import answered); it is %s.',
+							trackly.json_shown(body->'import_id'));
+			RETURN;
+		END IF;
+	END IF;
+
+	IF body ? 'ids' THEN
+		v := body->'ids';
+		IF jsonb_typeof(v) <> 'array' OR jsonb_array_length(v) = 0 THEN
+			error := format('ids must be an array of 1 to 1,000 message ids; it is %s.', trackly.json_shown(v));
+			RETURN;
+		END IF;
+		n := jsonb_array_length(v);
+		IF n > 1000 THEN
+			error := format('ids may hold at most 1,000 message ids; it holds %s. Clear in several requests.', n);
+			RETURN;
+		END IF;
+		SELECT a.o - 1, a.e INTO bad_at, bad
+		  FROM jsonb_array_elements(v) WITH ORDINALITY a(e, o)
+		 WHERE trackly.json_message_id(a.e) IS NULL
+		 ORDER BY a.o LIMIT 1;
+		IF FOUND THEN
+			error := format('ids[%s] must be a message id: a string of 1 to 255 characters or an integer; it is %s.',
+							bad_at, trackly.json_shown(bad));
+			RETURN;
+		END IF;
+		ids := ARRAY(SELECT DISTINCT trackly.json_message_id(e) FROM jsonb_array_elements(v) e);
+	END IF;
+
+	IF body ? 'list_id' THEN
+		list_id := trackly.json_integer(body->'list_id', 1, 9223372036854775807);
+		IF list_id IS NULL THEN
+			error := format('list_id must be an integer from 1 to 9223372036854775807; it is %s.',
+							trackly.json_shown(body->'list_id'));
+			RETURN;
+		END IF;
+	END IF;
+
+	IF body ? 'send_type' THEN
+		v := body->'send_type';
+		IF jsonb_typeof(v) <> 'string' OR char_length(v #>> '{}') NOT BETWEEN 1 AND 64 THEN
+			error := format('send_type must be a string of 1 to 64 characters; it is %s.', trackly.json_shown(v));
+			RETURN;
+		END IF;
+		send_type := v #>> '{}';
+	END IF;
+
+	IF body ? 'after' THEN
+		SELECT t.instant, t.error INTO after, error FROM trackly.json_instant('after', body->'after') t;
+		IF error IS NOT NULL THEN
+			RETURN;
+		END IF;
+	END IF;
+	IF body ? 'before' THEN
+		SELECT t.instant, t.error INTO before, error FROM trackly.json_instant('before', body->'before') t;
+		IF error IS NOT NULL THEN
+			RETURN;
+		END IF;
+	END IF;
+
+	IF body ? 'all' THEN
+		IF jsonb_typeof(body->'all') <> 'boolean' THEN
+			error := format('all must be true (false is the same as leaving it out); it is %s.',
+							trackly.json_shown(body->'all'));
+			RETURN;
+		END IF;
+		clear_all := (body->>'all')::boolean;
+	END IF;
+
+	IF after >= before THEN
+		error := format('after (%s) must be earlier than before (%s): no send lies in that range.',
+						body->>'after', body->>'before');
+		RETURN;
+	END IF;
+
+	IF import_id IS NULL AND ids IS NULL AND list_id IS NULL AND send_type IS NULL
+	   AND after IS NULL AND before IS NULL AND NOT clear_all THEN
+		code := 'missing_filter';
+		error := 'Name at least one filter (import_id, ids, list_id, send_type, after, before), or send "all": true to clear every imported send of the account.';
+		RETURN;
+	END IF;
+	code := NULL;
+END
+$$;
+COMMENT ON FUNCTION trackly.clear_filters(jsonb) IS
+	'the filters of a clear request, or the code and sentence of its first fault';
+
+-- A clear for an account (api_key_id NULL: the admin form): deletes the
+-- account's imported sends that match every filter, in one statement that
+-- counts without returning rows, and logs the call.
+--
+-- Why a clear cannot deadlock with imports: an import waits only at an id
+-- whose index entry belongs to a transaction still running (src/import_write.c);
+-- a clear waits only for the account's row (held by another clear of the
+-- account or a list creation, neither of which waits for an import) and
+-- for rows another transaction deletes or updates (which imports never do:
+-- they only insert, and rows they insert are invisible to the clear, which
+-- so never waits for them).  Imports may wait for a clear; a clear never
+-- waits for an import: no circle.  A record whose id a running clear is
+-- deleting is either reported a duplicate (the import read the row before
+-- the clear committed: the id is then absent) or waited for and stored
+-- once (the clear committed first).
+CREATE FUNCTION trackly.clear_history_run(body jsonb, account_id bigint, api_key_id bigint) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f record;
+	deleted bigint;
+BEGIN
+	SELECT * INTO f FROM trackly.clear_filters(body);
+	IF f.code IS NOT NULL THEN
+		RETURN trackly.clear_failure(f.code, 400, f.error);
+	END IF;
+	IF f.import_id IS NOT NULL
+	   AND NOT EXISTS (SELECT FROM trackly.imports i
+					    WHERE i.account_id = clear_history_run.account_id AND i.id = f.import_id) THEN
+		RETURN trackly.clear_failure('import_not_found', 404,
+			'The import_id names no import of this account: send the import_id an import of this account answered.');
+	END IF;
+
+	-- One clear at a time per account, so two clears never lock each
+	-- other's rows in opposite orders.
+	PERFORM FROM trackly.accounts a WHERE a.id = clear_history_run.account_id FOR NO KEY UPDATE;
+
+	-- Only the filters given, as parameters: each call is planned for its
+	-- own (an ids filter walks the primary key).
+	EXECUTE 'DELETE FROM trackly.sends s WHERE s.account_id = $1 AND s.imported'
+			|| CASE WHEN f.import_id IS NOT NULL THEN ' AND s.import_id = $2' ELSE '' END
+			|| CASE WHEN f.ids IS NOT NULL THEN ' AND s.id = ANY ($3)' ELSE '' END
+			|| CASE WHEN f.list_id IS NOT NULL THEN ' AND s.list_id = $4' ELSE '' END
+			|| CASE WHEN f.send_type IS NOT NULL THEN ' AND s.send_type = $5' ELSE '' END
+			|| CASE WHEN f.after IS NOT NULL THEN ' AND s.sent_at >= $6' ELSE '' END
+			|| CASE WHEN f.before IS NOT NULL THEN ' AND s.sent_at < $7' ELSE '' END
+		USING account_id, f.import_id, f.ids, f.list_id, f.send_type, f.after, f.before;
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+
+	INSERT INTO trackly.history_clears (account_id, source, api_key_id, called_by, filters, deleted_count)
+		VALUES (account_id, CASE WHEN api_key_id IS NULL THEN 'sql' ELSE 'api' END, api_key_id,
+				trackly.calling_role(), body, deleted);
+	RETURN jsonb_build_object('deleted_count', deleted, 'errors', '[]'::jsonb);
+END
+$$;
+COMMENT ON FUNCTION trackly.clear_history_run(jsonb, bigint, bigint) IS
+	'a clear for an account: deletes its imported sends that match every filter, logs the call, returns the response';
+
+CREATE FUNCTION trackly_clear_history(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	auth record;
+BEGIN
+	SELECT * INTO auth FROM trackly.authenticate_request();
+	IF auth.code IS NOT NULL THEN
+		RETURN trackly.clear_failure(auth.code, 401, auth.error);
+	END IF;
+	RETURN trackly.clear_history_run($1, auth.account_id, auth.api_key_id);
+END
+$$;
+COMMENT ON FUNCTION trackly_clear_history(jsonb) IS
+	'deletes the imported sends that match the filters of the body, for the account of the API key (as trackly_import_sends(jsonb) finds it); returns {"deleted_count", "errors"}';
+
+CREATE FUNCTION trackly_clear_history(jsonb, bigint) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM trackly.require_account($2);
+	RETURN trackly.clear_history_run($1, $2, NULL);
+END
+$$;
+COMMENT ON FUNCTION trackly_clear_history(jsonb, bigint) IS
+	'deletes the imported sends of the given account that match the filters of the body, without an API key; returns {"deleted_count", "errors"}';
+
+CREATE FUNCTION trackly_clear_history_body(bytea) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	auth record;
+	parsed record;
+BEGIN
+	SELECT * INTO auth FROM trackly.authenticate_request();
+	IF auth.code IS NOT NULL THEN
+		RETURN trackly.clear_failure(auth.code, 401, auth.error);
+	END IF;
+	SELECT * INTO parsed FROM trackly.parse_request_body($1);
+	IF parsed.error IS NOT NULL THEN
+		RETURN trackly.clear_failure('invalid_body', 400, parsed.error);
+	END IF;
+	RETURN trackly.clear_history_run(parsed.body, auth.account_id, auth.api_key_id);
+END
+$$;
+COMMENT ON FUNCTION trackly_clear_history_body(bytea) IS
+	'trackly_clear_history(jsonb) for a raw HTTP body: checks the key first, then that the bytes are UTF-8 JSON nested at most 64 deep (else invalid_body)';
+
+-- ---------------------------------------------------------------------------
+-- An import's errors, page by page
+-- ---------------------------------------------------------------------------
+
+-- The answer to a request for an import's errors refused as a whole.
+CREATE FUNCTION trackly.import_errors_failure(code text, status integer, error text) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM set_config('response.status', status::text, true);
+	IF status = 404 THEN
+		PERFORM set_config('response.headers', format('[{"X-Trackly-Code": "%s"}]', code), true);
+	END IF;
+	RETURN jsonb_build_object('import_id', NULL,
+							  'errors', jsonb_build_array(jsonb_build_object('index', NULL, 'id', NULL,
+																			 'code', code, 'error', error)),
+							  'next_offset', NULL);
+END
+$$;
+COMMENT ON FUNCTION trackly.import_errors_failure(text, integer, text) IS
+	'the answer to a request for an import''s errors refused as a whole, with response.status set';
+
+-- The page a request asks for, or the first fault of its body.
+CREATE FUNCTION trackly.import_errors_page(body jsonb,
+	OUT code text, OUT error text, OUT import_id bigint, OUT first bigint, OUT page_size integer)
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	unknown text;
+BEGIN
+	first := 0;
+	page_size := 100;
+	IF body IS NULL THEN
+		code := 'invalid_body';
+		error := 'The request body is SQL NULL; send a JSON object with an import_id.';
+		RETURN;
+	END IF;
+	IF jsonb_typeof(body) <> 'object' THEN
+		code := 'invalid_body';
+		error := format('The request body must be a JSON object with an import_id; it is %s.',
+						CASE WHEN jsonb_typeof(body) = 'string' THEN 'a string' ELSE trackly.json_shown(body) END);
+		RETURN;
+	END IF;
+
+	code := 'invalid_filter';
+	SELECT k INTO unknown FROM jsonb_object_keys(body) k
+	 WHERE k NOT IN ('import_id', 'offset', 'limit')
+	 ORDER BY k COLLATE "C" LIMIT 1;
+	IF unknown IS NOT NULL THEN
+		error := format('%s is not a field of this request: it takes import_id, offset and limit.',
+						trackly.shown_value(unknown));
+		RETURN;
+	END IF;
+	IF NOT body ? 'import_id' THEN
+		error := 'import_id is required: send the import_id an import answered.';
+		RETURN;
+	END IF;
+	import_id := trackly.json_integer(body->'import_id', 1, 9223372036854775807);
+	IF import_id IS NULL THEN
+		error := format('import_id must be an integer from 1 to 9223372036854775807 (the import_id an import answered); it is %s.',
+						trackly.json_shown(body->'import_id'));
+		RETURN;
+	END IF;
+	IF jsonb_typeof(body->'offset') IS DISTINCT FROM 'null' AND body ? 'offset' THEN
+		first := trackly.json_integer(body->'offset', 0, 9223372036854775807);
+		IF first IS NULL THEN
+			error := format('offset must be an integer from 0 to 9223372036854775807 (a next_offset an answer gave); it is %s.',
+							trackly.json_shown(body->'offset'));
+			RETURN;
+		END IF;
+	END IF;
+	IF jsonb_typeof(body->'limit') IS DISTINCT FROM 'null' AND body ? 'limit' THEN
+		page_size := trackly.json_integer(body->'limit', 1, 1000);
+		IF page_size IS NULL THEN
+			error := format('limit must be an integer from 1 to 1000; it is %s.', trackly.json_shown(body->'limit'));
+			RETURN;
+		END IF;
+	END IF;
+	code := NULL;
+END
+$$;
+COMMENT ON FUNCTION trackly.import_errors_page(jsonb) IS
+	'the import, offset and limit a request for an import''s errors asks for, or the code and sentence of its first fault';
+
+-- A page of an import's errors for an account, ordered by index.  offset
+-- counts errors, not records: the first index of the page is found by a
+-- walk of the primary key alone, and the page read from there.
+CREATE FUNCTION trackly.import_errors_run(body jsonb, account_id bigint) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p record;
+	first_index bigint := -9223372036854775808;
+	errors jsonb;
+	more boolean;
+BEGIN
+	SELECT * INTO p FROM trackly.import_errors_page(body);
+	IF p.code IS NOT NULL THEN
+		RETURN trackly.import_errors_failure(p.code, 400, p.error);
+	END IF;
+	IF NOT EXISTS (SELECT FROM trackly.imports i
+					WHERE i.account_id = import_errors_run.account_id AND i.id = p.import_id) THEN
+		RETURN trackly.import_errors_failure('import_not_found', 404,
+			'The import_id names no import of this account: send the import_id an import of this account answered.');
+	END IF;
+	IF p.first > 0 THEN
+		SELECT e.index INTO first_index
+		  FROM trackly.import_errors e
+		 WHERE e.account_id = import_errors_run.account_id AND e.import_id = p.import_id
+		 ORDER BY e.index OFFSET p.first LIMIT 1;
+		IF NOT FOUND THEN
+			RETURN jsonb_build_object('import_id', p.import_id, 'errors', '[]'::jsonb, 'next_offset', NULL);
+		END IF;
+	END IF;
+	SELECT coalesce(jsonb_agg(jsonb_build_object('index', x.index, 'id', x.id, 'code', x.code, 'error', x.error)
+							  ORDER BY x.index) FILTER (WHERE x.n <= p.page_size), '[]'::jsonb),
+		   count(*) > p.page_size
+	  INTO errors, more
+	  FROM (SELECT e.index, e.id, e.code, e.error, row_number() OVER (ORDER BY e.index) AS n
+			  FROM trackly.import_errors e
+			 WHERE e.account_id = import_errors_run.account_id AND e.import_id = p.import_id
+			   AND e.index >= first_index
+			 ORDER BY e.index LIMIT p.page_size + 1) x;
+	RETURN jsonb_build_object('import_id', p.import_id, 'errors', errors,
+							  'next_offset', CASE WHEN more THEN p.first + p.page_size END);
+END
+$$;
+COMMENT ON FUNCTION trackly.import_errors_run(jsonb, bigint) IS
+	'a page of an import''s failed records for an account, in the import response''s shape, ordered by index';
+
+CREATE FUNCTION trackly_import_errors(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	auth record;
+BEGIN
+	SELECT * INTO auth FROM trackly.authenticate_request();
+	IF auth.code IS NOT NULL THEN
+		RETURN trackly.import_errors_failure(auth.code, 401, auth.error);
+	END IF;
+	RETURN trackly.import_errors_run($1, auth.account_id);
+END
+$$;
+COMMENT ON FUNCTION trackly_import_errors(jsonb) IS
+	'a page of the failed records of an import of the API key''s account: {"import_id", "offset", "limit"} answers {"import_id", "errors", "next_offset"}';
+
+CREATE FUNCTION trackly_import_errors(jsonb, bigint) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM trackly.require_account($2);
+	RETURN trackly.import_errors_run($1, $2);
+END
+$$;
+COMMENT ON FUNCTION trackly_import_errors(jsonb, bigint) IS
+	'a page of the failed records of an import of the given account, without an API key';
+
+CREATE FUNCTION trackly_import_errors_body(bytea) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	auth record;
+	parsed record;
+BEGIN
+	SELECT * INTO auth FROM trackly.authenticate_request();
+	IF auth.code IS NOT NULL THEN
+		RETURN trackly.import_errors_failure(auth.code, 401, auth.error);
+	END IF;
+	SELECT * INTO parsed FROM trackly.parse_request_body($1);
+	IF parsed.error IS NOT NULL THEN
+		RETURN trackly.import_errors_failure('invalid_body', 400, parsed.error);
+	END IF;
+	RETURN trackly.import_errors_run(parsed.body, auth.account_id);
+END
+$$;
+COMMENT ON FUNCTION trackly_import_errors_body(bytea) IS
+	'trackly_import_errors(jsonb) for a raw HTTP body: checks the key first, then that the bytes are UTF-8 JSON nested at most 64 deep (else invalid_body)';
+
+-- ---------------------------------------------------------------------------
+-- Retention of import_errors
+-- ---------------------------------------------------------------------------
+
+-- The instant before which imports count as older than older_than, or an
+-- ERROR that says what is wrong with it.
+CREATE FUNCTION trackly.purge_cutoff(older_than interval) RETURNS timestamptz
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF older_than IS NULL THEN
+		RAISE EXCEPTION 'older_than is NULL; pass an interval such as ''90 days''' USING ERRCODE = '22004';
+	END IF;
+	IF older_than < interval '0' THEN
+		RAISE EXCEPTION 'older_than must not be negative, it is %', older_than
+			USING ERRCODE = '22023',
+				  HINT = 'Pass how old an import must be for its error records to go, for example ''90 days''.';
+	END IF;
+	RETURN now() - older_than;
+END
+$$;
+COMMENT ON FUNCTION trackly.purge_cutoff(interval) IS
+	'now() - older_than, or an ERROR for a NULL (22004) or negative (22023) interval';
+
+-- Only import_errors rows are deleted and locked: imports are read, never
+-- locked, and an import writes rows of its own new import id only.
+CREATE FUNCTION trackly_purge_import_errors(older_than interval) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	created_before timestamptz := trackly.purge_cutoff(older_than);
+	deleted bigint;
+BEGIN
+	DELETE FROM trackly.import_errors e
+	 USING trackly.imports i
+	 WHERE i.account_id = e.account_id AND i.id = e.import_id
+	   AND i.created_at < created_before;
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+	RETURN deleted;
+END
+$$;
+COMMENT ON FUNCTION trackly_purge_import_errors(interval) IS
+	'deletes the error records of the imports created more than older_than ago, in one statement; returns how many it deleted';
+
+-- One batch of the procedure below: at most batch_rows error records of
+-- imports created before created_before.
+CREATE FUNCTION trackly.purge_import_errors_batch(created_before timestamptz, batch_rows integer) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	deleted bigint;
+BEGIN
+	DELETE FROM trackly.import_errors e
+	 USING (SELECT x.account_id, x.import_id, x.index
+			  FROM trackly.imports i
+			  JOIN trackly.import_errors x ON x.account_id = i.account_id AND x.import_id = i.id
+			 WHERE i.created_at < created_before
+			 LIMIT batch_rows) old
+	 WHERE e.account_id = old.account_id AND e.import_id = old.import_id AND e.index = old.index;
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+	RETURN deleted;
+END
+$$;
+COMMENT ON FUNCTION trackly.purge_import_errors_batch(timestamptz, integer) IS
+	'deletes at most batch_rows error records of imports created before created_before; returns how many (trackly_purge_import_errors_batched)';
+
+-- The purge in committed batches, for tables too large for one statement.
+-- PostgreSQL refuses COMMIT in a SECURITY DEFINER procedure or one with a
+-- SET clause: this one runs as its caller, without SET, and names
+-- everything with its schema; each batch deletes as the owner.
+CREATE PROCEDURE trackly_purge_import_errors_batched(older_than interval, batch_rows integer DEFAULT 10000)
+LANGUAGE plpgsql AS $purge$
+DECLARE
+	created_before timestamptz := trackly.purge_cutoff(older_than);
+	deleted bigint;
+	total bigint := 0;
+	batches integer := 0;
+BEGIN
+	IF batch_rows IS NULL THEN
+		RAISE EXCEPTION 'batch_rows is NULL' USING ERRCODE = '22004';
+	END IF;
+	IF batch_rows < 1 THEN
+		RAISE EXCEPTION 'batch_rows must be at least 1, not %', batch_rows USING ERRCODE = '22023';
+	END IF;
+	LOOP
+		deleted := trackly.purge_import_errors_batch(created_before, batch_rows);
+		EXIT WHEN deleted = 0;
+		total := total + deleted;
+		batches := batches + 1;
+		COMMIT;
+	END LOOP;
+	RAISE NOTICE 'deleted % error records of imports created more than % ago, in % batches', total, older_than, batches;
+END
+$purge$;
+COMMENT ON PROCEDURE trackly_purge_import_errors_batched(interval, integer) IS
+	'trackly_purge_import_errors in batches of batch_rows rows, each committed; CALL it outside a transaction block';
+
+-- ---------------------------------------------------------------------------
+-- Privileges
+-- ---------------------------------------------------------------------------
+
+REVOKE ALL ON FUNCTION trackly.authenticate_request(), trackly.parse_request_body(bytea),
+	trackly.calling_role(), trackly.shown_value(text), trackly.explain_iso8601(text),
+	trackly.json_shown(jsonb), trackly.json_integer(jsonb, numeric, numeric), trackly.json_message_id(jsonb),
+	trackly.json_instant(text, jsonb), trackly.clear_failure(text, integer, text), trackly.clear_filters(jsonb),
+	trackly.clear_history_run(jsonb, bigint, bigint), trackly.import_errors_failure(text, integer, text),
+	trackly.import_errors_page(jsonb), trackly.import_errors_run(jsonb, bigint), trackly.purge_cutoff(interval),
+	trackly.purge_import_errors_batch(timestamptz, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION trackly.purge_cutoff(interval), trackly.purge_import_errors_batch(timestamptz, integer)
+	TO trackly_admin;
+
+REVOKE ALL ON FUNCTION trackly_clear_history(jsonb), trackly_clear_history(jsonb, bigint),
+	trackly_clear_history_body(bytea), trackly_import_errors(jsonb), trackly_import_errors(jsonb, bigint),
+	trackly_import_errors_body(bytea), trackly_purge_import_errors(interval) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE trackly_purge_import_errors_batched(interval, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION trackly_clear_history(jsonb), trackly_clear_history_body(bytea),
+	trackly_import_errors(jsonb), trackly_import_errors_body(bytea) TO trackly_api, trackly_admin;
+GRANT EXECUTE ON FUNCTION trackly_clear_history(jsonb, bigint), trackly_import_errors(jsonb, bigint),
+	trackly_purge_import_errors(interval) TO trackly_admin;
+GRANT EXECUTE ON PROCEDURE trackly_purge_import_errors_batched(interval, integer) TO trackly_admin;
+
+-- ---------------------------------------------------------------------------
+-- Citus: the clear log is distributed with the other tables that grow with
+-- traffic, co-located with sends.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION trackly_distribute() RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	workers bigint;
+	t record;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in this database'
+			USING ERRCODE = '55000',
+				  HINT = 'Put citus in shared_preload_libraries, CREATE EXTENSION citus, add the workers with citus_add_node, then call trackly_distribute() again.';
+	END IF;
+	EXECUTE 'SELECT count(*) FROM pg_dist_node WHERE noderole = ''primary'' AND isactive AND groupid <> 0'
+		INTO workers;
+	IF workers = 0 THEN
+		RAISE EXCEPTION 'no Citus worker is known'
+			USING ERRCODE = '55000',
+				  HINT = 'Add the workers with citus_add_node(host, port) on this coordinator first.';
+	END IF;
+	-- Foreign keys to a reference table want one connection per node for
+	-- everything the transaction does to the distributed tables.
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+	IF EXISTS (SELECT FROM pg_constraint c
+				WHERE c.contype = 'f' AND c.confrelid = 'trackly.accounts'::regclass
+				  AND NOT EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = c.conrelid)) THEN
+		ALTER TABLE trackly.lists DROP CONSTRAINT IF EXISTS lists_account_id_fkey;
+		ALTER TABLE trackly.api_keys DROP CONSTRAINT IF EXISTS api_keys_account_id_fkey;
+		-- The workers' copies of the extension's tables (Citus created the
+		-- extension there too) become the shells of the Citus tables: the
+		-- keys are made again below through the coordinator, for all.
+		PERFORM run_command_on_workers(
+			'ALTER TABLE trackly.lists DROP CONSTRAINT IF EXISTS lists_account_id_fkey;'
+			' ALTER TABLE trackly.api_keys DROP CONSTRAINT IF EXISTS api_keys_account_id_fkey');
+	END IF;
+
+	FOR t IN SELECT * FROM (VALUES
+			(1, 'trackly.accounts', 'reference'),
+			(2, 'trackly.api_keys', 'reference'),
+			(3, 'trackly.imports', 'distributed'),
+			(4, 'trackly.sends', 'distributed'),
+			(5, 'trackly.lists', 'distributed'),
+			(6, 'trackly.import_errors', 'distributed'),
+			(7, 'trackly.history_clears', 'distributed')) AS x(n, relation, kind)
+		ORDER BY n
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = t.relation::regclass);
+		IF t.kind = 'reference' THEN
+			PERFORM create_reference_table(t.relation::regclass);
+		ELSIF t.relation = 'trackly.imports' THEN
+			PERFORM create_distributed_table(t.relation::regclass, 'account_id');
+		ELSE
+			PERFORM create_distributed_table(t.relation::regclass, 'account_id', colocate_with => 'trackly.imports');
+		END IF;
+	END LOOP;
+
+	IF NOT EXISTS (SELECT FROM pg_constraint c
+					WHERE c.contype = 'f' AND c.conrelid = 'trackly.lists'::regclass) THEN
+		ALTER TABLE trackly.lists ADD CONSTRAINT lists_account_id_fkey
+			FOREIGN KEY (account_id) REFERENCES trackly.accounts (id);
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_constraint c
+					WHERE c.contype = 'f' AND c.conrelid = 'trackly.api_keys'::regclass) THEN
+		ALTER TABLE trackly.api_keys ADD CONSTRAINT api_keys_account_id_fkey
+			FOREIGN KEY (account_id) REFERENCES trackly.accounts (id);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION trackly_distribute() IS
+	'makes accounts and api_keys Citus reference tables and lists, sends, imports, import_errors, history_clears distributed by account_id (run on the coordinator)';
