@@ -6,7 +6,7 @@
 -- (the extension's members and everything in schema trackly), so a function
 -- added later is covered without editing this file.
 BEGIN;
-SELECT plan(35);
+SELECT plan(46);
 
 -- Every function of the extension, and every function of schema trackly.
 CREATE TEMP VIEW ext_function AS
@@ -45,7 +45,14 @@ INSERT INTO expected_function VALUES
 	('trackly_create_list(bigint, text, text, bigint)', 'admin'),
 	('trackly_set_phone_validation(bigint, text)', 'admin'),
 	('trackly_import_sends(jsonb)', 'api'),
-	('trackly_import_sends(jsonb, bigint)', 'admin');
+	('trackly_import_sends(jsonb, bigint)', 'admin'),
+	('trackly_clear_history(jsonb)', 'api'),
+	('trackly_clear_history_body(bytea)', 'api'),
+	('trackly_clear_history(jsonb, bigint)', 'admin'),
+	('trackly_import_errors(jsonb)', 'api'),
+	('trackly_import_errors_body(bytea)', 'api'),
+	('trackly_import_errors(jsonb, bigint)', 'admin'),
+	('trackly_purge_import_errors(interval)', 'admin');
 
 -- A role with no grant at all: what it may do, PUBLIC may do.
 CREATE ROLE trackly_test_nobody NOLOGIN;
@@ -82,14 +89,21 @@ SELECT is_empty($$SELECT r.relname, p.priv FROM trackly_relation r,
 				'PUBLIC has no privilege on any table or sequence of schema trackly');
 
 -- 3. trackly_api: the API forms of the import (and the key check ahead of
--- the HTTP form), nothing else.
+-- the HTTP form), the API forms of the clear and of the import errors, nothing else.
 SELECT set_eq($$SELECT sig FROM ext_function
 				 WHERE has_function_privilege('trackly_api', oid, 'EXECUTE') AND NOT is_validator$$,
 			  $$VALUES ('trackly_import_sends(jsonb)'), ('trackly_import_sends_body(bytea)'),
-					   ('trackly_check_api_key()')$$,
+					   ('trackly_check_api_key()'), ('trackly_clear_history(jsonb)'), ('trackly_clear_history_body(bytea)'),
+					   ('trackly_import_errors(jsonb)'), ('trackly_import_errors_body(bytea)')$$,
 			  'trackly_api may execute the API forms, the key check and, of the rest, only the validators');
 SELECT ok(NOT has_function_privilege('trackly_api', 'trackly_import_sends(jsonb, bigint)', 'EXECUTE'),
 		  'trackly_api may not execute the two-argument import (it names any account)');
+SELECT ok(NOT has_function_privilege('trackly_api', 'trackly_clear_history(jsonb, bigint)', 'EXECUTE')
+		  AND NOT has_function_privilege('trackly_api', 'trackly_import_errors(jsonb, bigint)', 'EXECUTE'),
+		  'trackly_api may not execute the admin forms of the clear and of the import errors (they name any account)');
+SELECT ok(NOT has_function_privilege('trackly_api', 'trackly_purge_import_errors(interval)', 'EXECUTE')
+		  AND NOT has_function_privilege('trackly_api', 'trackly_purge_import_errors_batched(interval, integer)', 'EXECUTE'),
+		  'trackly_api may not purge error records');
 SELECT ok(NOT has_schema_privilege('trackly_api', 'trackly', 'USAGE'),
 		  'trackly_api has no USAGE on schema trackly');
 SELECT ok(NOT has_schema_privilege('trackly_api', 'trackly', 'CREATE'),
@@ -138,6 +152,20 @@ SELECT is_empty($$SELECT f.sig FROM ext_function f JOIN pg_catalog.pg_proc p ON 
 SELECT is_empty($$SELECT f.sig FROM ext_function f JOIN pg_catalog.pg_proc p ON p.oid = f.oid
 				   WHERE f.proname = 'trackly_import_sends' AND (p.provolatile <> 'v' OR p.proisstrict)$$,
 				'both import forms are VOLATILE and not STRICT');
+SELECT is_empty($$SELECT f.sig FROM ext_function f JOIN pg_catalog.pg_proc p ON p.oid = f.oid
+				   WHERE f.proname IN ('trackly_clear_history', 'trackly_clear_history_body', 'trackly_import_errors',
+									   'trackly_import_errors_body') AND (p.provolatile <> 'v' OR p.proisstrict)$$,
+				'every form of the clear and of the import errors is VOLATILE and not STRICT (SQL NULL is answered invalid_body)');
+SELECT is((SELECT p.prosecdef FROM pg_catalog.pg_proc p
+			WHERE p.oid = 'trackly_purge_import_errors_batched(interval, integer)'::regprocedure), false,
+		  'the batched purge runs as its caller (it commits), without SET');
+SELECT ok(has_table_privilege('trackly_admin', 'trackly.history_clears', 'SELECT')
+		  AND NOT has_table_privilege('trackly_api', 'trackly.history_clears', 'SELECT'),
+		  'trackly_admin reads the clear log, trackly_api does not');
+SELECT set_eq($$SELECT x::regclass::text FROM pg_catalog.pg_extension e, unnest(e.extconfig) x
+				 WHERE e.extname = 'trackly_history' AND x::regclass::text LIKE 'trackly.history_clears%'$$,
+			  $$VALUES ('trackly.history_clears'), ('trackly.history_clears_id_seq')$$,
+			  'pg_dump keeps the clear log and its sequence');
 
 -- 6. The roles.
 SELECT is((SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = 'trackly_api'), false,
@@ -167,6 +195,14 @@ SELECT results_eq(
 	'a role granted trackly_api imports with its key');
 SELECT throws_ok($$SELECT FROM trackly.sends$$, '42501', NULL,
 				 'a role granted trackly_api cannot read trackly.sends');
+SELECT is((SELECT trackly_import_errors(jsonb_build_object('import_id', 1))->'errors'->0->>'code'), 'import_not_found',
+		  'a role granted trackly_api asks for an import''s errors with its key');
+SELECT is(trackly_clear_history('{"ids": ["nothing-here"]}'), '{"deleted_count": 0, "errors": []}'::jsonb,
+		  'a role granted trackly_api clears with its key');
+SELECT throws_ok($$SELECT trackly_clear_history('{"all": true}'::jsonb, current_setting('trackly_test.account')::bigint)$$,
+				 '42501', NULL, 'a role granted trackly_api cannot call the admin form of the clear');
+SELECT throws_ok($$SELECT trackly_purge_import_errors('1 day')$$, '42501', NULL,
+				 'a role granted trackly_api cannot purge');
 SELECT throws_ok($$SELECT trackly_create_account('nope')$$, '42501', NULL,
 				 'a role granted trackly_api cannot call trackly_create_account');
 SELECT throws_ok($$SELECT trackly_import_sends('{"records": []}'::jsonb, current_setting('trackly_test.account')::bigint)$$,
@@ -191,6 +227,9 @@ SELECT is((SELECT count(*) FROM trackly.sends WHERE account_id = current_setting
 		  1::bigint, 'a role granted trackly_admin reads trackly.sends');
 SELECT throws_ok($$INSERT INTO trackly.accounts (name) VALUES ('sneaky')$$, '42501', NULL,
 				 'a role granted trackly_admin cannot insert into trackly.accounts directly');
+SELECT is((SELECT called_by || ' ' || source FROM trackly.history_clears
+			WHERE account_id = current_setting('trackly_test.account')::bigint),
+		  'trackly_test_api_user api', 'the clear log names the role that cleared, and the key''s form');
 RESET ROLE;
 
 SELECT * FROM finish();
