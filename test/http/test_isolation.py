@@ -16,8 +16,10 @@ from httptest import Checks, parse_json, raw_request, sql, sql_as
 
 ANON = "trackly_web"
 AUTHENTICATOR = "trackly_authenticator"
-TABLES = ["accounts", "api_keys", "lists", "sends", "imports", "import_errors"]
+TABLES = ["accounts", "api_keys", "lists", "sends", "imports", "import_errors", "history_clears"]
 ALLOWED_FUNCTIONS = {"trackly_import_sends(jsonb)", "trackly_import_sends_body(bytea)",
+                     "trackly_clear_history(jsonb)", "trackly_clear_history_body(bytea)",
+                     "trackly_import_errors(jsonb)", "trackly_import_errors_body(bytea)",
                      "trackly_check_api_key()", "trackly_is_e164(text)",
                      "trackly_is_valid_phone(text)", "trackly_is_iso8601(text)", "trackly_iso8601(text)"}
 ADMIN_CALLS = {
@@ -28,6 +30,7 @@ ADMIN_CALLS = {
     "trackly_create_list": {"account_id": 1, "phone_number": "+14155551234", "name": "x", "id": 7},
     "trackly_set_phone_validation": {"account_id": 1, "mode": "valid"},
     "trackly_distribute": {},
+    "trackly_purge_import_errors": {"older_than": "0 days"},
 }
 
 checks = Checks("isolation")
@@ -85,6 +88,10 @@ def database():
                  "SELECT trackly_revoke_api_key(1::bigint)",
                  "SELECT trackly_create_list(1, NULL, 'x')",
                  "SELECT trackly_import_sends('{\"records\": [1]}'::jsonb, 1)",
+                 "SELECT trackly_clear_history('{\"all\": true}'::jsonb, 1)",
+                 "SELECT trackly_import_errors('{\"import_id\": 1}'::jsonb, 1)",
+                 "SELECT trackly_purge_import_errors('0 days')",
+                 "CALL trackly_purge_import_errors_batched('0 days')",
                  "SELECT trackly.generate_api_key()"]:
         ok, err = sql_as(ANON, call + ";")
         checks.check(f"as {ANON}: {call} is refused", not ok and "permission denied" in err,
@@ -120,7 +127,10 @@ def nginx():
              "/v2/history/sends.json", "/xv2/history/sends", "/api/api/v2/history/sends",
              "/v2/history/sends/../../rpc/trackly_create_account",
              "/v2/history/sends/%2e%2e/%2e%2e/rpc/trackly_import_sends",
-             "/rpc/trackly_import_sends?x=1", "/v2/history/sends%00", "/index.html"]
+             "/rpc/trackly_import_sends?x=1", "/v2/history/sends%00", "/index.html",
+             "/v2/history/clear/", "/v2/history/import_errors", "/api/v2/history/clear/extra",
+             "/v2/history/clear/%2e%2e/%2e%2e/rpc/trackly_clear_history", "/rpc/trackly_clear_history",
+             "/rpc/trackly_import_errors_body", "/v2/history/Clear"]
     for path in paths:
         for method in ["GET", "POST"]:
             status, headers, text = raw_request(method, path, body="{}" if method == "POST" else None,
