@@ -8,6 +8,7 @@ that every id is stored once and everything adds up.
 
 Only the loopback server named by the PG* environment is ever contacted.
 """
+import array
 import json
 import os
 import threading
@@ -149,13 +150,23 @@ class Ledger:
         self.unexpected = []                                 # descriptions of unexpected errors
         self.calls = 0
         self.attempts = 0
+        # Every attempt, compactly, to explain a failed check: [account,
+        # pattern, ids of its valid records, ids of the others, outcome (the
+        # import id, or the SQLSTATE)]; each thread's latest one.
+        self.journal = []
+        self.latest = threading.local()
 
     def attempt(self, req):
-        """Notes a request before its first attempt (a retry is not a new request)."""
+        """Notes a request before an attempt (a retry sends the same request again)."""
+        valid = set(req.stored_if_answered)
+        others = [int(r["id"]) for r in req.records if int(r["id"]) not in valid]
         with self.lock:
             self.attempts += 1
             for n in req.stored_if_answered:
                 self.sent[req.account].add(n)
+            self.latest.entry = len(self.journal)
+            self.journal.append([req.account, req.pattern, array.array("q", req.stored_if_answered),
+                                 array.array("q", others), None])
 
     def answer(self, req, response):
         with self.lock:
@@ -163,6 +174,8 @@ class Ledger:
             self.responses.append((req.account, response, len(req.records)))
             for n in req.stored_if_answered:
                 self.answered[req.account].add(n)
+            if getattr(self.latest, "entry", None) is not None:
+                self.journal[self.latest.entry][4] = response.get("import_id")
 
     def error(self, sqlstate, expected, what):
         with self.lock:
@@ -170,6 +183,8 @@ class Ledger:
             self.sqlstates[sqlstate] = self.sqlstates.get(sqlstate, 0) + 1
             if not expected:
                 self.unexpected.append(what)
+            if getattr(self.latest, "entry", None) is not None:
+                self.journal[self.latest.entry][4] = sqlstate
 
 
 class Checks:
@@ -187,6 +202,7 @@ class Checks:
         else:
             self.failed += 1
             print(f"not ok - {what}" + (f": {detail}" if detail else ""), flush=True)
+        return condition
 
     def finish(self):
         print(f"{self.name}: {self.passed} passed, {self.failed} failed", flush=True)
@@ -256,18 +272,44 @@ def check_tables(checks, dbname, ledger, exact_calls=True):
             stored_bits.add(int(i))
         stored_set, answered, sent = stored_bits.as_int(), ledger.answered[account].as_int(), ledger.sent[account].as_int()
         lost = answered & ~stored_set
-        checks.ok(lost == 0, f"account {account}: every valid id of an answered call is stored",
-                  f"{lost.bit_count()} are not, e.g. {_some(lost)}")
+        if not checks.ok(lost == 0, f"account {account}: every valid id of an answered call is stored",
+                         f"{lost.bit_count()} are not, e.g. {_some(lost)}"):
+            explain(dbname, ledger, account, _some(lost, 3))
         strays = stored_set & ~sent
-        checks.ok(strays == 0, f"account {account}: only ids of valid records sent are stored",
-                  f"{strays.bit_count()} others, e.g. {_some(strays)}")
+        if not checks.ok(strays == 0, f"account {account}: only ids of valid records sent are stored",
+                         f"{strays.bit_count()} others, e.g. {_some(strays)}"):
+            explain(dbname, ledger, account, _some(strays, 3))
         if exact_calls:
             unanswered = stored_set & ~answered
-            checks.ok(unanswered == 0, f"account {account}: no id of an unanswered call is stored",
-                      f"{unanswered.bit_count()} are, e.g. {_some(unanswered)}")
+            if not checks.ok(unanswered == 0, f"account {account}: no id of an unanswered call is stored",
+                             f"{unanswered.bit_count()} are, e.g. {_some(unanswered)}"):
+                explain(dbname, ledger, account, _some(unanswered & sent, 3))
     checks.ok(bad_numbers == 0, "nothing invalid is stored (numbers, timestamps, refused messages)",
               f"{bad_numbers} rows")
     return sum(len(ids) for ids in stored.values())
+
+
+def explain(dbname, ledger, account, ids):
+    """Prints, for each id, every attempt that carried it and what the tables
+    hold for it: what a failed check needs to be understood."""
+    with connect(dbname) as conn:
+        for n in ids:
+            print(f"#   id {n} of account {account}:", flush=True)
+            for acc, pattern, valid, others, outcome in ledger.journal:
+                if n in valid or n in others:
+                    print(f"#     sent to account {acc} by a {pattern} call, {'valid' if n in valid else 'not valid'};"
+                          f" outcome {outcome}", flush=True)
+            for row in conn.execute(
+                    "SELECT s.account_id, s.import_id, s.length, left(s.message, 10), i.source,"
+                    " i.success_count, i.error_count, i.duplicates_skipped"
+                    " FROM trackly.sends s LEFT JOIN trackly.imports i"
+                    "   ON i.account_id = s.account_id AND i.id = s.import_id WHERE s.id = %s",
+                    (str(n),)):
+                print(f"#     stored: {row}", flush=True)
+            for row in conn.execute(
+                    "SELECT account_id, import_id, index, code FROM trackly.import_errors WHERE id = %s",
+                    (str(n),)):
+                print(f"#     failed: {row}", flush=True)
 
 
 def _some(bits, n=5):
