@@ -13,7 +13,7 @@ import sys
 
 import requests
 
-from httptest import BASE, IMPORT_URL, Checks, new_account, parse_json, sql, sql_value
+from httptest import BASE, IMPORT_URL, Checks, new_account, parse_json, raw_request, sql, sql_value
 
 CLEAR_PATHS = ("/v2/history/clear", "/api/v2/history/clear")
 ERRORS_PATHS = ("/v2/history/import-errors", "/api/v2/history/import-errors")
@@ -184,6 +184,16 @@ def main():
     resp = session.get(ERRORS_URL, headers={"X-Api-Key": key_a}, timeout=30)
     expect("import-errors: GET", resp, 405, "method_not_allowed", errors_failure_problems)
     checks.equal("import-errors: GET answers Allow: POST", resp.headers.get("Allow"), "POST")
+    # nginx's own refusals come in the shape of the API asked.
+    for path, shape in [(CLEAR_PATHS[0], clear_failure_problems), (ERRORS_PATHS[0], errors_failure_problems)]:
+        status, _, text = raw_request("POST", path, body="{}", headers={
+            "X-Api-Key": key_a, "Content-Type": "application/json", "Content-Length": "999999999999"})
+        problems = shape(parse_json(text), "body_too_large") + ([] if status == 413 else [f"status {status}"])
+        checks.check(f"{path}: a declared length over the limit: 413 body_too_large", not problems,
+                     "\n".join(problems) + f"\nbody: {text[:300]}")
+        resp = session.post(BASE + path, data=iter([b"{}"]), timeout=30,
+                            headers={"X-Api-Key": key_a, "Content-Type": "application/json"})
+        expect(f"{path}: a chunked body", resp, 411, "length_required", shape)
     status, body = node(ERRORS_URL, key_b, {"import_id": imp_b})
     checks.equal("import-errors: B's own import has no failures",
                  (status, body), (200, {"import_id": imp_b, "errors": [], "next_offset": None}))
