@@ -15,7 +15,10 @@
  * subtransaction.  When an id turns out to be held by another transaction
  * (written since the probe, committed or not), the subtransaction is rolled
  * back and every candidate is written by INSERT ... ON CONFLICT DO NOTHING,
- * which waits for the other transaction and skips the ids it commits.
+ * which waits for the other transaction and skips the ids it commits.  The
+ * extension's own rollup triggers (trackly.send_stats) leave the table as
+ * made: a direct write fires no trigger, so it counts its rows into the
+ * rollup itself, as the INSERT trigger would (count_into_rollup).
  *
  * Once a user has added a CHECK, a trigger, a rule, an index or a column,
  * rows may be refused.  Then INSERT ... ON CONFLICT DO NOTHING runs in a
@@ -443,6 +446,73 @@ probe_stored_ids(ImportBatch *batch, Relation rel, bool pristine, ImportRecord *
 	return stored;
 }
 
+/* A rollup bucket's length: a quarter hour, in microseconds. */
+#define ROLLUP_BUCKET_USECS (INT64CONST(15) * USECS_PER_MINUTE)
+
+/*
+ * Counts n records just written directly (so seen by no trigger) into
+ * trackly.send_stats, as the extension's rollup trigger counts the rows of
+ * an INSERT: one delta row per quarter hour, send type and, detailed, list
+ * and creative, in one statement.
+ */
+static void
+count_into_rollup(ImportBatch *batch, ImportRecord **recs, int n)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum	   *buckets = palloc(sizeof(Datum) * n);
+	Datum	   *send_types = palloc(sizeof(Datum) * n);
+	bool	   *send_type_nulls = palloc(sizeof(bool) * n);
+	Datum	   *lists = palloc(sizeof(Datum) * n);
+	bool	   *list_nulls = palloc(sizeof(bool) * n);
+	Datum	   *creatives = palloc(sizeof(Datum) * n);
+	bool	   *creative_nulls = palloc(sizeof(bool) * n);
+	Datum	   *delivered = palloc(sizeof(Datum) * n);
+	bool	   *delivered_nulls = palloc(sizeof(bool) * n);
+	Datum		params[6];
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const ImportRecord *rec = recs[i];
+		const ImportField *f = rec->fields;
+		int64		offset = rec->sent_at % ROLLUP_BUCKET_USECS;
+
+		/* sent_at counts from 2000-01-01 UTC, the buckets' origin */
+		buckets[i] = TimestampTzGetDatum(rec->sent_at - (offset < 0 ? offset + ROLLUP_BUCKET_USECS : offset));
+		send_type_nulls[i] = !import_field_given(&f[F_SEND_TYPE]);
+		send_types[i] = send_type_nulls[i] ? (Datum) 0
+			: trackly_text_datum(f[F_SEND_TYPE].str, f[F_SEND_TYPE].len);
+		list_nulls[i] = rec->list_id == 0;
+		lists[i] = Int64GetDatum(rec->list_id);
+		creative_nulls[i] = rec->creative_id == 0;
+		creatives[i] = Int64GetDatum(rec->creative_id);
+		delivered_nulls[i] = !import_field_given(&f[F_DELIVERED]);
+		delivered[i] = BoolGetDatum(f[F_DELIVERED].boolean);
+	}
+
+	trackly_prepare(&plan,
+					"INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type,"
+					" list_id, creative_id, sends, delivered, undelivered)"
+					" SELECT $1, GROUPING(u.list_id, u.creative_id) = 0, u.bucket, true,"
+					" u.send_type, u.list_id, u.creative_id, pg_catalog.count(*),"
+					" pg_catalog.count(*) FILTER (WHERE u.delivered),"
+					" pg_catalog.count(*) FILTER (WHERE NOT u.delivered)"
+					" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+					"                 pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+					"   AS u(bucket, send_type, list_id, creative_id, delivered)"
+					" GROUP BY GROUPING SETS ((u.bucket, u.send_type),"
+					"                         (u.bucket, u.send_type, u.list_id, u.creative_id))",
+					6, (Oid[]) {INT8OID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+						INT8ARRAYOID, BOOLARRAYOID});
+	params[0] = Int64GetDatum(batch->account_id);
+	params[1] = trackly_make_array(buckets, NULL, n, TIMESTAMPTZOID);
+	params[2] = trackly_make_array(send_types, send_type_nulls, n, TEXTOID);
+	params[3] = trackly_make_array(lists, list_nulls, n, INT8OID);
+	params[4] = trackly_make_array(creatives, creative_nulls, n, INT8OID);
+	params[5] = trackly_make_array(delivered, delivered_nulls, n, BOOLOID);
+	trackly_execute(plan, params, NULL, SPI_OK_INSERT);
+}
+
 /* What a bulk write takes: n records, sorted by id, none stored before. */
 typedef struct BulkWrite
 {
@@ -521,7 +591,8 @@ write_bulk_rows(void *arg)
 
 /*
  * Writes the n records (sorted by id, none of them stored before) into rel,
- * which accepts every valid row; returns how many rows it added.  The bulk
+ * which accepts every valid row, and counts a direct write into the rollup;
+ * returns how many rows it added.  The bulk
  * write runs in a subtransaction; if another transaction holds one of the
  * ids, the subtransaction is rolled back, so that nobody is left waiting
  * for an entry this import gave up, and INSERT ... ON CONFLICT DO NOTHING
@@ -541,17 +612,23 @@ write_bulk(ImportBatch *batch, Relation rel, ImportRecord **recs, int n)
 	 */
 	if (batch->never_wait)
 	{
-		if (write_bulk_rows(&w))
-			return n;
-		batch->gave_up = true;
-		return 0;
+		kept = write_bulk_rows(&w);
+		if (!kept)
+			batch->gave_up = true;
 	}
-	error = trackly_run_in_subtransaction(write_bulk_rows, &w, &kept);
-	if (error != NULL)
-		ReThrowError(error);
-	if (kept)
-		return n;
-	return insert_sends(batch, recs, n);
+	else
+	{
+		error = trackly_run_in_subtransaction(write_bulk_rows, &w, &kept);
+		if (error != NULL)
+			ReThrowError(error);
+		if (!kept)
+			return insert_sends(batch, recs, n);	/* the rollup's trigger sees its rows */
+	}
+	if (!kept)
+		return 0;
+	if (trackly_rollup_trigger_fires(rel))
+		count_into_rollup(batch, recs, n);
+	return n;
 }
 
 /* Most characters of a database error that a save_error sentence shows. */

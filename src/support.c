@@ -10,6 +10,7 @@
 #include "access/xact.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/namespace.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -149,9 +150,31 @@ trackly_run_in_subtransaction(bool (*body) (void *arg), void *arg, bool *kept)
 	return error;
 }
 
-/* Does every trigger of the relation fire on TRUNCATE only (as Citus's do)? */
+/*
+ * Is the trigger one of the extension's own rollup triggers (its function is
+ * trackly.record_send_stats, in the relation's schema)?  Those see a
+ * statement's rows only to count them into trackly.send_stats, which the
+ * import's direct write does itself (trackly_rollup_trigger_fires).
+ */
 static bool
-only_truncate_triggers(Relation rel)
+is_rollup_trigger(Relation rel, const Trigger *trigger)
+{
+	char	   *name = get_func_name(trigger->tgfoid);
+	bool		ours;
+
+	ours = name != NULL && strcmp(name, TRACKLY_ROLLUP_FUNCTION) == 0 &&
+		get_func_namespace(trigger->tgfoid) == RelationGetNamespace(rel);
+	if (name != NULL)
+		pfree(name);
+	return ours;
+}
+
+/*
+ * Does every trigger of the relation fire on TRUNCATE only (as Citus's do),
+ * or belong to the extension's rollup?
+ */
+static bool
+only_truncate_or_rollup_triggers(Relation rel)
 {
 	int			i;
 
@@ -159,13 +182,43 @@ only_truncate_triggers(Relation rel)
 		return true;
 	for (i = 0; i < rel->trigdesc->numtriggers; i++)
 	{
-		int16		type = rel->trigdesc->triggers[i].tgtype;
+		const Trigger *trigger = &rel->trigdesc->triggers[i];
+		int16		type = trigger->tgtype;
 
+		if (is_rollup_trigger(rel, trigger))
+			continue;
 		if ((type & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE)) != 0 ||
 			!TRIGGER_FOR_TRUNCATE(type))
 			return false;
 	}
 	return true;
+}
+
+bool
+trackly_rollup_trigger_fires(Relation rel)
+{
+	int			i;
+
+	if (rel->trigdesc == NULL)
+		return false;
+	for (i = 0; i < rel->trigdesc->numtriggers; i++)
+	{
+		const Trigger *trigger = &rel->trigdesc->triggers[i];
+
+		if (!TRIGGER_FOR_INSERT(trigger->tgtype) || !is_rollup_trigger(rel, trigger))
+			continue;
+		/* As the trigger manager decides whether a trigger fires. */
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		{
+			if (trigger->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+				trigger->tgenabled == TRIGGER_FIRES_ALWAYS)
+				return true;
+		}
+		else if (trigger->tgenabled == TRIGGER_FIRES_ON_ORIGIN ||
+				 trigger->tgenabled == TRIGGER_FIRES_ALWAYS)
+			return true;
+	}
+	return false;
 }
 
 bool
@@ -180,7 +233,7 @@ trackly_table_as_made(Relation rel, const TracklyColumn *columns, int ncolumns)
 		!rel->rd_rel->relispartition &&
 		!rel->rd_rel->relhasrules &&
 		!rel->rd_rel->relrowsecurity &&
-		only_truncate_triggers(rel) &&
+		only_truncate_or_rollup_triggers(rel) &&
 		(desc->constr == NULL || desc->constr->num_check == 0) &&
 		desc->natts == ncolumns;
 	for (i = 0; as_made && i < desc->natts; i++)

@@ -48,10 +48,21 @@ typedef struct TracklyColumn
  * Is the table as this extension made it: exactly these columns (names,
  * types, NOT NULLs, no type modifier, nothing generated), its primary key as
  * its only index, no CHECK, rule, row security or partition bound, and no
- * trigger but on TRUNCATE (which sees no inserted row)?  Then nothing of
- * anybody's can refuse or see a row written into it directly.
+ * trigger but on TRUNCATE (which sees no inserted row) or the extension's
+ * own rollup triggers?  Then nothing of anybody's can refuse or see a row
+ * written into it directly.
  */
 extern bool trackly_table_as_made(Relation rel, const TracklyColumn *columns, int ncolumns);
+
+/* The function of the extension's rollup triggers on trackly.sends. */
+#define TRACKLY_ROLLUP_FUNCTION "record_send_stats"
+
+/*
+ * Would the extension's rollup trigger fire for an INSERT into the relation
+ * now (present, enabled for this session's replication role)?  A direct
+ * write fires no trigger, so it then counts its rows into the rollup itself.
+ */
+extern bool trackly_rollup_trigger_fires(Relation rel);
 
 /* A text datum of s[0 .. len-1]. */
 extern Datum trackly_text_datum(const char *s, int len);
