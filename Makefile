@@ -10,16 +10,16 @@ OBJS        = src/trackly_history.o src/auth.o \
               src/import_jsonb.o src/import_staged.o src/import_run.o \
               src/import_validate.o src/import_lists.o src/import_write.o src/import_id.o \
               src/import_audit.o src/import_response.o \
-              src/import_record.o src/support.o src/history.o \
+              src/import_record.o src/support.o src/history.o src/report.o \
               src/e164.o src/e164_table.o src/iso8601.o
 DATA        = $(wildcard sql/trackly_history--*.sql)
 PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 
 REGRESS        = validators import_example import_request import_records \
-                 import_duplicates import_save_error import_body import_staged history upgrade
+                 import_duplicates import_save_error import_body import_staged history report report_property upgrade
 ISOLATION      = import_concurrency import_concurrency_checked \
                  import_converge import_converge_checked import_staged_concurrency \
-                 clear_concurrency
+                 clear_concurrency report_concurrency
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config

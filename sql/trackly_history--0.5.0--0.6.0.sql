@@ -1,4 +1,4 @@
-/* trackly_history--0.5.0--0.6.0.sql: Clear History, an import's errors page by page, the purge of old error records */
+/* trackly_history--0.5.0--0.6.0.sql: Clear History, an import's errors page by page, the purge of old error records, the send report and its rollup */
 
 \echo Use "ALTER EXTENSION trackly_history UPDATE TO '0.6.0'" to load this file. \quit
 
@@ -787,3 +787,574 @@ END
 $$;
 COMMENT ON FUNCTION trackly_distribute() IS
 	'makes accounts and api_keys Citus reference tables and lists, sends, imports, import_errors, history_clears distributed by account_id (run on the coordinator)';
+
+-- ---------------------------------------------------------------------------
+-- Reporting
+-- ---------------------------------------------------------------------------
+
+-- No send is written while the rollup is made and filled: the triggers
+-- below count every write from their creation on, the fill every row
+-- written before.
+LOCK TABLE trackly.sends IN SHARE ROW EXCLUSIVE MODE;
+
+-- The rollup of trackly.sends: deltas, appended by every statement that
+-- writes sends (never updated in place, so writers never wait on one
+-- another), per account and UTC quarter hour.  Every local midnight of the
+-- tz database since about 1970 falls on a UTC quarter hour, so a period of
+-- local days, weeks or months is a union of whole buckets.
+CREATE TABLE trackly.send_stats (
+	account_id	bigint NOT NULL,
+	detailed	boolean NOT NULL,
+	bucket		timestamptz NOT NULL,
+	imported	boolean NOT NULL,
+	send_type	text COLLATE "C",
+	list_id		bigint,
+	creative_id	bigint,
+	sends		bigint NOT NULL,
+	delivered	bigint NOT NULL,
+	undelivered	bigint NOT NULL
+);
+CREATE INDEX send_stats_account_id_detailed_bucket_idx ON trackly.send_stats (account_id, detailed, bucket);
+COMMENT ON TABLE trackly.send_stats IS
+	'the rollup of trackly.sends that reports read: signed counts per account, UTC quarter hour, imported and send_type (detailed = false) or also list_id and creative_id (detailed = true); a group''s rows add up to its sends; written by the triggers on trackly.sends and by the import, merged by trackly_compact_send_stats, never dumped (a restore of sends rebuilds it)';
+COMMENT ON COLUMN trackly.send_stats.detailed IS
+	'false: summed over list_id and creative_id (both NULL); true: a row per list_id and creative_id too';
+COMMENT ON COLUMN trackly.send_stats.bucket IS
+	'the UTC quarter hour of sent_at: date_bin(''15 minutes'', sent_at, ''2000-01-01 00:00:00+00'')';
+COMMENT ON COLUMN trackly.send_stats.delivered IS 'sends with delivered = true';
+COMMENT ON COLUMN trackly.send_stats.undelivered IS
+	'sends with delivered = false; the rest (sends - delivered - undelivered) are unknown';
+GRANT SELECT ON trackly.send_stats TO trackly_admin;
+
+-- The deltas of one statement that wrote trackly.sends, from its transition
+-- tables: one grouped INSERT, rows written counted up, rows deleted down
+-- (an UPDATE both; one that changes nothing counted leaves nothing).  The
+-- import writes the same deltas itself when it writes rows directly, which
+-- fires no trigger; it knows these triggers by this function.  TRUNCATE
+-- empties the rollup of every account, as it empties sends.
+CREATE FUNCTION trackly.record_send_stats() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		TRUNCATE trackly.send_stats;
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
+										sends, delivered, undelivered)
+		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
+			   d.list_id, d.creative_id, count(*), count(*) FILTER (WHERE d.delivered),
+			   count(*) FILTER (WHERE NOT d.delivered)
+		  FROM (SELECT n.account_id, date_bin('15 minutes', n.sent_at, '2000-01-01 00:00:00+00') AS bucket,
+					   n.imported, n.send_type, n.list_id, n.creative_id, n.delivered
+				  FROM new_sends n) d
+		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
+								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id));
+	ELSIF TG_OP = 'DELETE' THEN
+		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
+										sends, delivered, undelivered)
+		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
+			   d.list_id, d.creative_id, -count(*), -count(*) FILTER (WHERE d.delivered),
+			   -count(*) FILTER (WHERE NOT d.delivered)
+		  FROM (SELECT o.account_id, date_bin('15 minutes', o.sent_at, '2000-01-01 00:00:00+00') AS bucket,
+					   o.imported, o.send_type, o.list_id, o.creative_id, o.delivered
+				  FROM old_sends o) d
+		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
+								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id));
+	ELSE
+		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
+										sends, delivered, undelivered)
+		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
+			   d.list_id, d.creative_id, sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.delivered), 0),
+			   coalesce(sum(d.sign) FILTER (WHERE NOT d.delivered), 0)
+		  FROM (SELECT n.account_id, date_bin('15 minutes', n.sent_at, '2000-01-01 00:00:00+00') AS bucket,
+					   n.imported, n.send_type, n.list_id, n.creative_id, n.delivered, 1 AS sign
+				  FROM new_sends n
+				UNION ALL
+				SELECT o.account_id, date_bin('15 minutes', o.sent_at, '2000-01-01 00:00:00+00'),
+					   o.imported, o.send_type, o.list_id, o.creative_id, o.delivered, -1
+				  FROM old_sends o) d
+		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
+								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id))
+		HAVING sum(d.sign) <> 0 OR sum(d.sign) FILTER (WHERE d.delivered) <> 0
+			   OR sum(d.sign) FILTER (WHERE NOT d.delivered) <> 0;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION trackly.record_send_stats() IS
+	'the triggers on trackly.sends that keep trackly.send_stats: a statement''s rows written and deleted, as signed counts in one grouped INSERT; TRUNCATE empties it';
+
+CREATE TRIGGER trackly_send_stats_insert AFTER INSERT ON trackly.sends
+	REFERENCING NEW TABLE AS new_sends
+	FOR EACH STATEMENT EXECUTE FUNCTION trackly.record_send_stats();
+CREATE TRIGGER trackly_send_stats_update AFTER UPDATE ON trackly.sends
+	REFERENCING OLD TABLE AS old_sends NEW TABLE AS new_sends
+	FOR EACH STATEMENT EXECUTE FUNCTION trackly.record_send_stats();
+CREATE TRIGGER trackly_send_stats_delete AFTER DELETE ON trackly.sends
+	REFERENCING OLD TABLE AS old_sends
+	FOR EACH STATEMENT EXECUTE FUNCTION trackly.record_send_stats();
+CREATE TRIGGER trackly_send_stats_truncate AFTER TRUNCATE ON trackly.sends
+	FOR EACH STATEMENT EXECUTE FUNCTION trackly.record_send_stats();
+
+-- The sends stored before this version, counted once: the lock above keeps
+-- every other writer out until the triggers count their writes.
+INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
+								sends, delivered, undelivered)
+SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
+	   d.list_id, d.creative_id, count(*), count(*) FILTER (WHERE d.delivered),
+	   count(*) FILTER (WHERE NOT d.delivered)
+  FROM (SELECT s.account_id, pg_catalog.date_bin('15 minutes', s.sent_at, '2000-01-01 00:00:00+00') AS bucket,
+			   s.imported, s.send_type, s.list_id, s.creative_id, s.delivered
+		  FROM trackly.sends s) d
+ GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
+						 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id));
+
+-- Daily counts per account, UTC day, list, creative, send type and origin.
+CREATE VIEW trackly.send_stats_daily AS
+SELECT s.account_id, (s.bucket AT TIME ZONE 'UTC')::date AS day, s.list_id, s.creative_id, s.send_type,
+	   s.imported, sum(s.sends)::bigint AS sends, sum(s.delivered)::bigint AS delivered,
+	   sum(s.undelivered)::bigint AS undelivered, sum(s.sends - s.delivered - s.undelivered)::bigint AS unknown
+  FROM trackly.send_stats s
+ WHERE s.detailed
+ GROUP BY s.account_id, (s.bucket AT TIME ZONE 'UTC')::date, s.list_id, s.creative_id, s.send_type, s.imported
+HAVING sum(s.sends) <> 0;
+COMMENT ON VIEW trackly.send_stats_daily IS
+	'sends per account, UTC day, list, creative, send type and imported, with the delivered, undelivered and unknown counts, from the rollup';
+GRANT SELECT ON trackly.send_stats_daily TO trackly_admin;
+
+-- Compaction: an account's deltas of each group merged into one row, groups
+-- that add up to nothing dropped, in one statement that waits for nobody:
+-- rows another compaction holds are skipped.  Returns the rows removed.
+CREATE FUNCTION trackly.compact_account_send_stats(account_id bigint) RETURNS bigint
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH merging AS (
+		SELECT g.row_id
+		  FROM (SELECT s.ctid AS row_id, s.sends, s.delivered, s.undelivered,
+					   count(*) OVER (PARTITION BY s.detailed, s.bucket, s.imported, s.send_type,
+											   s.list_id, s.creative_id) AS group_rows
+				  FROM trackly.send_stats s
+				 WHERE s.account_id = compact_account_send_stats.account_id) g
+		 WHERE g.group_rows > 1 OR (g.sends = 0 AND g.delivered = 0 AND g.undelivered = 0)
+	), picked AS (
+		SELECT s.ctid AS row_id
+		  FROM trackly.send_stats s
+		 WHERE s.ctid = ANY (ARRAY(SELECT m.row_id FROM merging m))
+		   AND s.account_id = compact_account_send_stats.account_id
+		   FOR UPDATE SKIP LOCKED
+	), removed AS (
+		DELETE FROM trackly.send_stats s
+		 WHERE s.ctid = ANY (ARRAY(SELECT p.row_id FROM picked p))
+		   AND s.account_id = compact_account_send_stats.account_id
+		RETURNING s.*
+	), merged AS (
+		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
+										sends, delivered, undelivered)
+		SELECT r.account_id, r.detailed, r.bucket, r.imported, r.send_type, r.list_id, r.creative_id,
+			   sum(r.sends), sum(r.delivered), sum(r.undelivered)
+		  FROM removed r
+		 GROUP BY r.account_id, r.detailed, r.bucket, r.imported, r.send_type, r.list_id, r.creative_id
+		HAVING sum(r.sends) <> 0 OR sum(r.delivered) <> 0 OR sum(r.undelivered) <> 0
+		RETURNING 1
+	)
+	SELECT (SELECT count(*) FROM removed) - (SELECT count(*) FROM merged)
+$$;
+COMMENT ON FUNCTION trackly.compact_account_send_stats(bigint) IS
+	'merges an account''s rollup rows of each group into one, drops groups that add up to nothing, skipping rows another compaction holds; returns the rows removed';
+
+-- Compaction of one account or all.  A rebuild of an account holds its
+-- accounts row FOR UPDATE; compaction takes it FOR KEY SHARE SKIP LOCKED
+-- and so leaves an account being rebuilt alone (its merged rows, new to
+-- the rebuild's snapshot, would be counted twice), and waits for nobody.
+CREATE FUNCTION trackly_compact_send_stats(account_id bigint DEFAULT NULL) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a bigint;
+	removed bigint := 0;
+BEGIN
+	IF account_id IS NOT NULL THEN
+		PERFORM trackly.require_account(account_id);
+	END IF;
+	FOR a IN SELECT x.id FROM trackly.accounts x
+			  WHERE trackly_compact_send_stats.account_id IS NULL OR x.id = trackly_compact_send_stats.account_id
+			  ORDER BY x.id
+	LOOP
+		PERFORM FROM trackly.accounts x WHERE x.id = a FOR KEY SHARE SKIP LOCKED;
+		IF FOUND THEN
+			removed := removed + trackly.compact_account_send_stats(a);
+		END IF;
+	END LOOP;
+	RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION trackly_compact_send_stats(bigint) IS
+	'merges the rollup''s deltas of an account (NULL: of every account) into one row per group and drops groups that add up to nothing, waiting for nobody; returns the rows removed';
+
+-- An account's rollup made again from trackly.sends (after its triggers were
+-- disabled, say).  The old rows go and the new are counted in one statement,
+-- so with one snapshot: a write committed after it leaves its deltas, which
+-- the statement did not see, and its rows, which it did not count.
+CREATE FUNCTION trackly_rebuild_send_stats(account_id bigint) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	written bigint;
+BEGIN
+	PERFORM trackly.require_account(account_id);
+	-- Compaction leaves the account alone from here on; the statement
+	-- below takes its snapshot after any running compaction committed.
+	PERFORM FROM trackly.accounts x WHERE x.id = trackly_rebuild_send_stats.account_id FOR UPDATE;
+	WITH removed AS (
+		DELETE FROM trackly.send_stats s WHERE s.account_id = trackly_rebuild_send_stats.account_id
+	), counted AS (
+		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
+										sends, delivered, undelivered)
+		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
+			   d.list_id, d.creative_id, count(*), count(*) FILTER (WHERE d.delivered),
+			   count(*) FILTER (WHERE NOT d.delivered)
+		  FROM (SELECT s.account_id, date_bin('15 minutes', s.sent_at, '2000-01-01 00:00:00+00') AS bucket,
+					   s.imported, s.send_type, s.list_id, s.creative_id, s.delivered
+				  FROM trackly.sends s
+				 WHERE s.account_id = trackly_rebuild_send_stats.account_id) d
+		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
+								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id))
+		RETURNING 1
+	)
+	SELECT count(*) INTO written FROM counted;
+	RETURN written;
+END
+$$;
+COMMENT ON FUNCTION trackly_rebuild_send_stats(bigint) IS
+	'makes an account''s rollup again from its rows of trackly.sends, exact under concurrent writes; returns the rollup rows written';
+
+-- C helpers (src/report.c).  Internal.
+CREATE FUNCTION trackly.time_zone_name(text) RETURNS text
+	AS 'MODULE_PATHNAME', 'trackly_time_zone_name'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION trackly.time_zone_name(text) IS
+	'the tz database zone a name means (case-insensitively), spelled as the tz database spells it; NULL for anything else, POSIX rules and leap-second zones included';
+
+CREATE FUNCTION trackly.report_periods(time_zone text, unit text, first timestamptz, last timestamptz,
+									   OUT periods date[], OUT starts timestamptz[])
+	AS 'MODULE_PATHNAME', 'trackly_report_periods'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION trackly.report_periods(text, text, timestamptz, timestamptz) IS
+	'the local days, ISO weeks or months of a time zone that hold an instant from first to last (exclusive), each with the first instant that is in it';
+
+-- The answer to a report refused as a whole.
+CREATE FUNCTION trackly.report_failure(code text, status integer, error text) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM set_config('response.status', status::text, true);
+	RETURN jsonb_build_object('rows', '[]'::jsonb, 'totals', NULL,
+							  'errors', jsonb_build_array(jsonb_build_object('index', NULL, 'id', NULL,
+																			 'code', code, 'error', error)));
+END
+$$;
+COMMENT ON FUNCTION trackly.report_failure(text, integer, text) IS
+	'the answer to a report refused as a whole, with response.status set';
+
+-- What a report request asks for, or the first fault of its body: the
+-- body, its keys, each field in the order of the README, then the range.
+CREATE FUNCTION trackly.report_request(body jsonb,
+	OUT code text, OUT error text, OUT range_from timestamptz, OUT range_to timestamptz,
+	OUT unit text, OUT group_by text[], OUT imported boolean, OUT time_zone text)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v jsonb;
+	unknown text;
+	bad_at bigint;
+	bad jsonb;
+	days integer;
+BEGIN
+	group_by := '{}';
+	time_zone := 'UTC';
+	IF body IS NULL THEN
+		code := 'invalid_body';
+		error := 'The request body is SQL NULL; send a JSON object with from, to and interval.';
+		RETURN;
+	END IF;
+	IF jsonb_typeof(body) <> 'object' THEN
+		code := 'invalid_body';
+		error := format('The request body must be a JSON object with from, to and interval; it is %s.',
+						CASE WHEN jsonb_typeof(body) = 'string' THEN 'a string' ELSE trackly.json_shown(body) END);
+		RETURN;
+	END IF;
+
+	code := 'invalid_filter';
+	SELECT k INTO unknown FROM jsonb_object_keys(body) k
+	 WHERE k NOT IN ('from', 'to', 'interval', 'group_by', 'imported', 'time_zone')
+	 ORDER BY k COLLATE "C" LIMIT 1;
+	IF unknown IS NOT NULL THEN
+		error := format('%s is not a field of a report: it takes from, to, interval, group_by, imported and time_zone.',
+						trackly.shown_value(unknown));
+		RETURN;
+	END IF;
+
+	IF NOT body ? 'from' THEN
+		error := 'from is required: the first instant of the report, an ISO 8601 date-time such as "2025-11-01T00:00:00Z".';
+		RETURN;
+	END IF;
+	SELECT t.instant, t.error INTO range_from, error FROM trackly.json_instant('from', body->'from') t;
+	IF error IS NOT NULL THEN
+		RETURN;
+	END IF;
+	IF NOT body ? 'to' THEN
+		error := 'to is required: the instant the report ends before, an ISO 8601 date-time such as "2025-12-01T00:00:00Z".';
+		RETURN;
+	END IF;
+	SELECT t.instant, t.error INTO range_to, error FROM trackly.json_instant('to', body->'to') t;
+	IF error IS NOT NULL THEN
+		RETURN;
+	END IF;
+
+	IF NOT body ? 'interval' THEN
+		error := 'interval is required: "day", "week" or "month".';
+		RETURN;
+	END IF;
+	IF body->'interval' NOT IN ('"day"', '"week"', '"month"') THEN
+		error := format('interval must be "day", "week" or "month"; it is %s.', trackly.json_shown(body->'interval'));
+		RETURN;
+	END IF;
+	unit := body->>'interval';
+
+	v := body->'group_by';
+	IF jsonb_typeof(v) IS DISTINCT FROM 'null' AND v IS NOT NULL THEN
+		IF jsonb_typeof(v) <> 'array' THEN
+			error := format('group_by must be an array of "list_id", "creative_id" and "send_type", each at most once; it is %s.',
+							trackly.json_shown(v));
+			RETURN;
+		END IF;
+		SELECT a.o - 1, a.e INTO bad_at, bad
+		  FROM jsonb_array_elements(v) WITH ORDINALITY a(e, o)
+		 WHERE a.e NOT IN ('"list_id"', '"creative_id"', '"send_type"')
+			OR EXISTS (SELECT FROM jsonb_array_elements(v) WITH ORDINALITY b(e, o) WHERE b.e = a.e AND b.o < a.o)
+		 ORDER BY a.o LIMIT 1;
+		IF FOUND THEN
+			error := format('group_by[%s] must be "list_id", "creative_id" or "send_type", each at most once; it is %s.',
+							bad_at, trackly.json_shown(bad));
+			RETURN;
+		END IF;
+		group_by := ARRAY(SELECT a.e FROM jsonb_array_elements_text(v) WITH ORDINALITY a(e, o) ORDER BY a.o);
+	END IF;
+
+	v := body->'imported';
+	IF jsonb_typeof(v) IS DISTINCT FROM 'null' AND v IS NOT NULL THEN
+		IF jsonb_typeof(v) <> 'boolean' THEN
+			error := format('imported must be true (imported history), false (live sends) or null (both); it is %s.',
+							trackly.json_shown(v));
+			RETURN;
+		END IF;
+		imported := v::boolean;
+	END IF;
+
+	v := body->'time_zone';
+	IF jsonb_typeof(v) IS DISTINCT FROM 'null' AND v IS NOT NULL THEN
+		IF jsonb_typeof(v) <> 'string' THEN
+			error := format('time_zone must be a string naming a zone of the IANA tz database such as "America/New_York"; it is %s.',
+							trackly.json_shown(v));
+			RETURN;
+		END IF;
+		time_zone := trackly.time_zone_name(v #>> '{}');
+		IF time_zone IS NULL THEN
+			error := format('time_zone %s is not a zone of the IANA tz database: name one such as "America/New_York" or "Asia/Kathmandu" (POSIX rules such as "UTC+5" are not accepted; "Etc/GMT-5" is a fixed UTC+05:00).',
+							trackly.shown_value(v #>> '{}'));
+			RETURN;
+		END IF;
+	END IF;
+
+	code := 'invalid_range';
+	IF range_from >= range_to THEN
+		error := format('from (%s) must be earlier than to (%s): the range holds no instant.',
+						body->>'from', body->>'to');
+		RETURN;
+	END IF;
+	IF unit = 'day' THEN
+		-- A range of at most 402 days touches at most 404 local days.
+		days := CASE WHEN range_to - range_from > interval '402 days' THEN 401
+					 ELSE cardinality((trackly.report_periods(time_zone, 'day', range_from, range_to)).periods) END;
+		IF days > 400 THEN
+			error := format('A report by day covers at most 400 days; from %s to %s spans more in %s. Ask for weeks or months, or for a shorter range.',
+							body->>'from', body->>'to', time_zone);
+			RETURN;
+		END IF;
+	END IF;
+	code := NULL;
+END
+$$;
+COMMENT ON FUNCTION trackly.report_request(jsonb) IS
+	'the range, interval, grouping, origin and time zone a report request asks for, or the code and sentence of its first fault';
+
+-- A report for an account.  STABLE: every statement sees the one snapshot
+-- the call began with, so a report shows all or nothing of an import or a
+-- clear that commits while it runs.
+--
+-- It reads the rollup: the account's rows of the range (detailed ones only
+-- when list_id or creative_id is asked for), each bucket's period found by
+-- a binary search of the periods' first instants.  A bucket is counted from
+-- trackly.sends instead when the rollup cannot split it: the bucket that
+-- from or to falls inside, and one that a period begins inside (a zone's
+-- offset not a multiple of 15 minutes on that date: local mean time, before
+-- about 1970).
+CREATE FUNCTION trackly.report_run(body jsonb, account_id bigint) RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	origin constant timestamptz := '2000-01-01 00:00:00+00';
+	first_bucket timestamptz;
+	last_bucket timestamptz;
+	low timestamptz;
+	high timestamptz;
+	p record;
+	split timestamptz[];
+	key_columns text := '';
+	key_fields text := '';
+	key_order text := '';
+	stats_keys text := '';
+	sends_keys text := '';
+	k text;
+	report jsonb;
+BEGIN
+	SELECT * INTO r FROM trackly.report_request(body);
+	IF r.code IS NOT NULL THEN
+		RETURN trackly.report_failure(r.code, 400, r.error);
+	END IF;
+
+	-- Periods only where the account has sends: a range of centuries costs
+	-- what its sends' span costs.
+	SELECT min(s.bucket), max(s.bucket) INTO first_bucket, last_bucket
+	  FROM trackly.send_stats s
+	 WHERE s.account_id = report_run.account_id AND NOT s.detailed;
+	low := greatest(r.range_from, first_bucket);
+	high := least(r.range_to, last_bucket + interval '15 minutes');
+	IF first_bucket IS NULL OR low >= high THEN
+		RETURN jsonb_build_object('rows', '[]'::jsonb, 'errors', '[]'::jsonb,
+			'totals', jsonb_build_object('sends', 0, 'delivered', 0, 'undelivered', 0, 'unknown', 0,
+										 'delivery_rate', NULL));
+	END IF;
+	SELECT * INTO p FROM trackly.report_periods(r.time_zone, r.unit, low, high);
+	split := ARRAY(SELECT DISTINCT date_bin('15 minutes', x, origin)
+					 FROM unnest(p.starts || ARRAY[r.range_from, r.range_to]) x
+					WHERE date_bin('15 minutes', x, origin) <> x);
+
+	FOREACH k IN ARRAY r.group_by LOOP
+		key_columns := key_columns || format(', %I', k);
+		key_fields := key_fields || format(', %L, g.%I', k, k);
+		key_order := key_order || format(', g.%I NULLS LAST', k);
+		stats_keys := stats_keys || format(', s.%I', k);
+		sends_keys := sends_keys || CASE k WHEN 'send_type' THEN ', t.send_type COLLATE "C"' ELSE format(', t.%I', k) END;
+	END LOOP;
+
+	EXECUTE format($report$
+		SELECT jsonb_build_object(
+				'rows', coalesce(jsonb_agg(jsonb_build_object('period', $6[g.period]%1$s,
+						'sends', g.sends, 'delivered', g.delivered, 'undelivered', g.undelivered,
+						'unknown', g.sends - g.delivered - g.undelivered,
+						'delivery_rate', round(g.delivered::numeric / nullif(g.delivered + g.undelivered, 0), 4))
+						ORDER BY g.period%2$s), '[]'::jsonb),
+				'totals', jsonb_build_object('sends', coalesce(sum(g.sends), 0),
+						'delivered', coalesce(sum(g.delivered), 0), 'undelivered', coalesce(sum(g.undelivered), 0),
+						'unknown', coalesce(sum(g.sends - g.delivered - g.undelivered), 0),
+						'delivery_rate', round(sum(g.delivered) / nullif(sum(g.delivered + g.undelivered), 0), 4)),
+				'errors', '[]'::jsonb)
+		  FROM (SELECT c.period%3$s, sum(c.sends)::bigint AS sends, sum(c.delivered)::bigint AS delivered,
+					   sum(c.undelivered)::bigint AS undelivered
+				  FROM (SELECT width_bucket(s.bucket, $7) AS period%4$s, s.sends, s.delivered, s.undelivered
+						  FROM trackly.send_stats s
+						 WHERE s.account_id = $1 AND s.detailed = $2
+						   AND s.bucket >= date_bin('15 minutes', $3, $9) AND s.bucket < $4
+						   AND ($5 IS NULL OR s.imported = $5)
+						   AND s.bucket <> ALL ($8)
+						UNION ALL
+						SELECT width_bucket(t.sent_at, $7)%5$s, 1, (t.delivered IS TRUE)::integer,
+							   (t.delivered IS FALSE)::integer
+						  FROM trackly.sends t
+						 WHERE cardinality($8) > 0 AND t.account_id = $1
+						   AND t.sent_at >= $10 AND t.sent_at < $11
+						   AND ($5 IS NULL OR t.imported = $5)
+						   AND date_bin('15 minutes', t.sent_at, $9) = ANY ($8)) c
+				 GROUP BY c.period%3$s
+				HAVING sum(c.sends) <> 0) g
+		$report$, key_fields, key_order, key_columns, stats_keys, sends_keys)
+	  INTO report
+	 USING account_id, r.group_by && ARRAY['list_id', 'creative_id'], low, high, r.imported,
+		   p.periods, p.starts, split, origin, r.range_from, r.range_to;
+	RETURN report;
+END
+$$;
+COMMENT ON FUNCTION trackly.report_run(jsonb, bigint) IS
+	'a report of an account''s sends by period and the keys asked for, from the rollup (and from trackly.sends for buckets the rollup cannot split)';
+
+CREATE FUNCTION trackly_report(jsonb) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	auth record;
+BEGIN
+	SELECT * INTO auth FROM trackly.authenticate_request();
+	IF auth.code IS NOT NULL THEN
+		RETURN trackly.report_failure(auth.code, 401, auth.error);
+	END IF;
+	RETURN trackly.report_run($1, auth.account_id);
+END
+$$;
+COMMENT ON FUNCTION trackly_report(jsonb) IS
+	'the sends of the API key''s account (as trackly_import_sends(jsonb) finds it) by local day, week or month and the keys asked for: {"from", "to", "interval", "group_by", "imported", "time_zone"} answers {"rows", "totals", "errors"}';
+
+CREATE FUNCTION trackly_report(jsonb, bigint) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM trackly.require_account($2);
+	RETURN trackly.report_run($1, $2);
+END
+$$;
+COMMENT ON FUNCTION trackly_report(jsonb, bigint) IS
+	'the sends of the given account by local day, week or month and the keys asked for, without an API key';
+
+CREATE FUNCTION trackly_report_body(bytea) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	auth record;
+	parsed record;
+BEGIN
+	SELECT * INTO auth FROM trackly.authenticate_request();
+	IF auth.code IS NOT NULL THEN
+		RETURN trackly.report_failure(auth.code, 401, auth.error);
+	END IF;
+	SELECT * INTO parsed FROM trackly.parse_request_body($1);
+	IF parsed.error IS NOT NULL THEN
+		RETURN trackly.report_failure('invalid_body', 400, parsed.error);
+	END IF;
+	RETURN trackly.report_run(parsed.body, auth.account_id);
+END
+$$;
+COMMENT ON FUNCTION trackly_report_body(bytea) IS
+	'trackly_report(jsonb) for a raw HTTP body: checks the key first, then that the bytes are UTF-8 JSON nested at most 64 deep (else invalid_body)';
+
+REVOKE ALL ON FUNCTION trackly.record_send_stats(), trackly.compact_account_send_stats(bigint),
+	trackly.time_zone_name(text), trackly.report_periods(text, text, timestamptz, timestamptz),
+	trackly.report_failure(text, integer, text), trackly.report_request(jsonb),
+	trackly.report_run(jsonb, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION trackly_report(jsonb), trackly_report(jsonb, bigint), trackly_report_body(bytea),
+	trackly_compact_send_stats(bigint), trackly_rebuild_send_stats(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION trackly_report(jsonb), trackly_report_body(bytea) TO trackly_api, trackly_admin;
+GRANT EXECUTE ON FUNCTION trackly_report(jsonb, bigint), trackly_compact_send_stats(bigint),
+	trackly_rebuild_send_stats(bigint) TO trackly_admin;

@@ -124,6 +124,11 @@ SELECT count(*) AS imports, min(id) AS first_id, max(id) >= 4503599627370496 AS 
 -- 0.6.0 on history made by 0.2.0: the errors of its import (id 1) page by
 -- page, and a clear of a send it stored, logged.
 SELECT trackly_import_errors('{"import_id": 1}', :account) AS errors_of_the_0_2_0_import;
+-- The update filled the rollup from the sends stored before it, once each.
+SELECT trackly_report('{"from": "2025-11-15T00:00:00Z", "to": "2025-11-16T00:00:00Z", "interval": "day"}', :account)->'totals'
+	   AS report_of_the_history,
+	   (SELECT count(*) FROM trackly.sends WHERE account_id = :account) AS sends,
+	   (SELECT sum(sends) FROM trackly.send_stats WHERE account_id = :account AND NOT detailed) AS in_the_rollup;
 SELECT trackly_clear_history('{"import_id": 1, "ids": ["u1", "u3"]}', :account) AS cleared;
 SELECT id FROM trackly.sends WHERE account_id = :account ORDER BY id;
 SELECT source, filters, deleted_count FROM trackly.history_clears;

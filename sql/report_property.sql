@@ -1,0 +1,193 @@
+-- A property of the report: after any mix of writers (API and staged
+-- imports, Clear History, a DBA's DELETE and UPDATE, live inserts with
+-- imported = false, compaction), every report equals the same query run
+-- over trackly.sends.  Random rounds from a fixed seed; a difference is
+-- shown with the request that found it.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS trackly_history CASCADE;
+CREATE EXTENSION trackly_history;
+RESET client_min_messages;
+SET TimeZone = 'UTC';
+
+SELECT trackly_create_account('Property Co') AS a, trackly_create_account('Neighbour Co') AS b \gset
+SELECT trackly_create_api_key(:a) AS key \gset
+SELECT trackly_create_list(:a, NULL, 'main', 42), trackly_create_list(:a, NULL, 'side', 7),
+	   trackly_create_list(:b, NULL, 'main', 42);
+SET trackly.api_key = :'key';
+SELECT set_config('test.a', :'a', false) IS NOT NULL AS a_set, set_config('test.b', :'b', false) IS NOT NULL AS b_set;
+
+-- The report as a direct query over trackly.sends (as in report.sql).
+CREATE FUNCTION direct_report(body jsonb, account bigint) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	keys text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(nullif(body->'group_by', 'null'), '[]')));
+	tz text := trackly.time_zone_name(coalesce(body->>'time_zone', 'UTC'));
+	k text;
+	cols text := '';
+	fields text := '';
+	ord text := '';
+	result jsonb;
+BEGIN
+	FOREACH k IN ARRAY keys LOOP
+		cols := cols || CASE k WHEN 'send_type' THEN ', send_type COLLATE "C" AS send_type' ELSE ', ' || k END;
+		fields := fields || format(', %L, g.%I', k, k);
+		ord := ord || format(', g.%I NULLS LAST', k);
+	END LOOP;
+	EXECUTE format($q$
+		SELECT jsonb_build_object(
+			'rows', coalesce(jsonb_agg(jsonb_build_object('period', g.period%s, 'sends', g.sends,
+				'delivered', g.delivered, 'undelivered', g.undelivered,
+				'unknown', g.sends - g.delivered - g.undelivered,
+				'delivery_rate', round(g.delivered::numeric / nullif(g.delivered + g.undelivered, 0), 4))
+				ORDER BY g.period%s), '[]'),
+			'totals', jsonb_build_object('sends', coalesce(sum(g.sends), 0), 'delivered', coalesce(sum(g.delivered), 0),
+				'undelivered', coalesce(sum(g.undelivered), 0),
+				'unknown', coalesce(sum(g.sends - g.delivered - g.undelivered), 0),
+				'delivery_rate', round(sum(g.delivered) / nullif(sum(g.delivered + g.undelivered), 0), 4)),
+			'errors', '[]'::jsonb)
+		  FROM (SELECT date_trunc($5, sent_at AT TIME ZONE $6)::date AS period%s, count(*) AS sends,
+					   count(*) FILTER (WHERE delivered) AS delivered, count(*) FILTER (WHERE NOT delivered) AS undelivered
+				  FROM trackly.sends
+				 WHERE account_id = $1 AND sent_at >= $2 AND sent_at < $3 AND ($4 IS NULL OR imported = $4)
+				 GROUP BY 1%s) g$q$,
+		fields, ord, cols, regexp_replace(cols, ' COLLATE "C" AS send_type', '', 'g'))
+	  INTO result
+	  USING account, trackly_iso8601(body->>'from'), trackly_iso8601(body->>'to'),
+			(nullif(body->'imported', 'null'))::boolean, body->>'interval', tz;
+	RETURN result;
+END
+$$;
+
+-- A random instant of 2025-10-25 to 2025-11-10 (New York, Havana and Lord
+-- Howe change offsets in it), to the microsecond, often on a quarter hour.
+CREATE FUNCTION random_instant() RETURNS timestamptz LANGUAGE sql AS $$
+	SELECT CASE WHEN random() < 0.3
+				THEN date_bin('15 minutes', t, '2000-01-01 00:00:00+00')
+				ELSE t END
+	  FROM (SELECT '2025-10-25T00:00:00Z'::timestamptz + random() * interval '16 days' AS t) x
+$$;
+-- An instant written as the contract's ISO 8601, in a random offset.
+CREATE FUNCTION iso(t timestamptz) RETURNS text LANGUAGE sql AS $$
+	SELECT to_char(t AT TIME ZONE o::interval, 'YYYY-MM-DD"T"HH24:MI:SS.US') || CASE o WHEN '+00:00' THEN 'Z' ELSE o END
+	  FROM (SELECT (ARRAY['+00:00', '+05:45', '-03:30', '+09:00'])[1 + floor(random() * 4)::int] AS o) x
+$$;
+CREATE FUNCTION pick(a anyarray) RETURNS anyelement LANGUAGE sql AS $$
+	SELECT a[1 + floor(random() * cardinality(a))::int]
+$$;
+CREATE FUNCTION random_record() RETURNS jsonb LANGUAGE sql AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object(
+		'id', 'm' || floor(random() * 400)::int,
+		'to_number', CASE WHEN random() < 0.05 THEN 'bad' ELSE '+12025559876' END,
+		'timestamp', iso(random_instant()),
+		'list_id', pick(ARRAY[42, 7, NULL, NULL]),
+		'creative_id', pick(ARRAY[100, 101, NULL]),
+		'send_type', pick(ARRAY['promo', 'Promo', 'alert', NULL]),
+		'delivered', pick(ARRAY[true, false, NULL])))
+$$;
+
+CREATE TABLE staging (id text, to_number text, "timestamp" text, list_id text, creative_id text,
+					  send_type text, delivered text);
+GRANT SELECT ON staging TO trackly_admin;
+
+CREATE FUNCTION random_round() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	a bigint := current_setting('test.a')::bigint;
+	b bigint := current_setting('test.b')::bigint;
+	op integer := floor(random() * 8)::int;
+	t timestamptz;
+BEGIN
+	CASE op
+	WHEN 0 THEN
+		PERFORM trackly_import_sends(jsonb_build_object('records',
+			(SELECT jsonb_agg(random_record()) FROM generate_series(1, 1 + floor(random() * 60)::int))));
+		RETURN 'api import';
+	WHEN 1 THEN
+		DELETE FROM staging;
+		INSERT INTO staging
+		SELECT r->>'id', r->>'to_number', r->>'timestamp', r->>'list_id', r->>'creative_id', r->>'send_type', r->>'delivered'
+		  FROM (SELECT random_record() AS r FROM generate_series(1, 1 + floor(random() * 60)::int)) x;
+		PERFORM trackly_import_sends_from('staging', a);
+		RETURN 'staged import';
+	WHEN 2 THEN
+		t := random_instant();
+		PERFORM trackly_clear_history(jsonb_strip_nulls(jsonb_build_object(
+			'send_type', pick(ARRAY['promo', 'alert', NULL]),
+			'list_id', pick(ARRAY[42, 7, NULL]),
+			'after', iso(t), 'before', iso(t + random() * interval '3 days'))));
+		RETURN 'clear';
+	WHEN 3 THEN
+		DELETE FROM trackly.sends WHERE account_id = a AND random() < 0.1;
+		RETURN 'delete';
+	WHEN 4 THEN
+		UPDATE trackly.sends
+		   SET sent_at = sent_at + (random() - 0.5) * interval '2 days',
+			   delivered = CASE WHEN random() < 0.5 THEN NOT delivered ELSE delivered END,
+			   send_type = CASE WHEN random() < 0.3 THEN pick(ARRAY['promo', 'otp', NULL]) ELSE send_type END,
+			   imported = CASE WHEN random() < 0.1 THEN NOT imported ELSE imported END
+		 WHERE account_id = a AND random() < 0.2;
+		RETURN 'update';
+	WHEN 5 THEN
+		INSERT INTO trackly.sends (account_id, id, list_id, to_number, creative_id, send_type, delivered, sent_at, imported)
+		SELECT pick(ARRAY[a, a, b]), 'live' || floor(random() * 1e9)::bigint, pick(ARRAY[42, NULL]), '+12025559876',
+			   pick(ARRAY[100, NULL]), pick(ARRAY['promo', 'alert', NULL]), pick(ARRAY[true, false, NULL]),
+			   random_instant(), false
+		  FROM generate_series(1, 1 + floor(random() * 20)::int)
+		ON CONFLICT DO NOTHING;
+		RETURN 'live inserts';
+	WHEN 6 THEN
+		PERFORM trackly_compact_send_stats(pick(ARRAY[a, NULL]));
+		RETURN 'compaction';
+	ELSE
+		PERFORM trackly_import_sends(jsonb_build_object('records',
+			(SELECT jsonb_agg(random_record()) FROM generate_series(1, 1 + floor(random() * 60)::int))), b);
+		RETURN 'import of the other account';
+	END CASE;
+END
+$$;
+
+CREATE FUNCTION random_request() RETURNS jsonb LANGUAGE sql AS $$
+	SELECT jsonb_strip_nulls(jsonb_build_object(
+		'from', iso(f), 'to', iso(f + random() * interval '12 days' + interval '1 microsecond'),
+		'interval', pick(ARRAY['day', 'week', 'month']),
+		'group_by', (SELECT jsonb_agg(k ORDER BY random()) FROM unnest(ARRAY['list_id', 'creative_id', 'send_type']) k
+					  WHERE random() < 0.4),
+		'imported', pick(ARRAY[true, false, NULL]),
+		'time_zone', pick(ARRAY['UTC', 'Asia/Tokyo', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe',
+								'America/Havana', 'Pacific/Chatham', NULL])))
+	  FROM (SELECT random_instant() - interval '2 days' AS f) x
+$$;
+
+-- 150 rounds; after each, four random reports against the direct query.
+CREATE TABLE outcome (round integer, operation text, request jsonb, differs boolean);
+DO $$
+DECLARE
+	i integer;
+	j integer;
+	op text;
+	req jsonb;
+BEGIN
+	PERFORM setseed(0.1313);
+	FOR i IN 1 .. 150 LOOP
+		op := random_round();
+		FOR j IN 1 .. 4 LOOP
+			req := random_request();
+			INSERT INTO outcome VALUES (i, op, req,
+				trackly_report(req) IS DISTINCT FROM direct_report(req, current_setting('test.a')::bigint));
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+SELECT count(*) AS reports_compared, count(*) FILTER (WHERE differs) AS differences,
+	   count(DISTINCT operation) AS kinds_of_writers
+  FROM outcome;
+-- Enough happened: rows stored, deleted, of both origins, in several zones.
+SELECT count(*) > 100 AS sends_stored, count(DISTINCT imported) = 2 AS both_origins FROM trackly.sends;
+SELECT (SELECT count(*) FROM trackly.history_clears) > 5 AS clears_ran,
+	   (SELECT count(*) FROM outcome WHERE (trackly_report(request)->'totals'->>'sends')::int > 0) > 100 AS reports_with_sends;
+-- The first difference, if any, with what the direct query gives.
+SELECT round, operation, request, trackly_report(request) AS report,
+	   direct_report(request, current_setting('test.a')::bigint) AS direct
+  FROM outcome WHERE differs ORDER BY round LIMIT 1;
+
+DROP TABLE outcome, staging;
+RESET trackly.api_key;
