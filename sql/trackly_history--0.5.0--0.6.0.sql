@@ -739,6 +739,10 @@ BEGIN
 	-- Foreign keys to a reference table want one connection per node for
 	-- everything the transaction does to the distributed tables.
 	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+	-- The rollup's triggers on sends go with it to every shard, where each
+	-- writes the deltas of its shard's rows into the co-located shard of
+	-- send_stats; Citus distributes a table with triggers only when told.
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
 
 	IF EXISTS (SELECT FROM pg_constraint c
 				WHERE c.contype = 'f' AND c.confrelid = 'trackly.accounts'::regclass
@@ -757,10 +761,11 @@ BEGIN
 			(1, 'trackly.accounts', 'reference'),
 			(2, 'trackly.api_keys', 'reference'),
 			(3, 'trackly.imports', 'distributed'),
-			(4, 'trackly.sends', 'distributed'),
-			(5, 'trackly.lists', 'distributed'),
-			(6, 'trackly.import_errors', 'distributed'),
-			(7, 'trackly.history_clears', 'distributed')) AS x(n, relation, kind)
+			(4, 'trackly.send_stats', 'distributed'),
+			(5, 'trackly.sends', 'distributed'),
+			(6, 'trackly.lists', 'distributed'),
+			(7, 'trackly.import_errors', 'distributed'),
+			(8, 'trackly.history_clears', 'distributed')) AS x(n, relation, kind)
 		ORDER BY n
 	LOOP
 		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = t.relation::regclass);
@@ -786,7 +791,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION trackly_distribute() IS
-	'makes accounts and api_keys Citus reference tables and lists, sends, imports, import_errors, history_clears distributed by account_id (run on the coordinator)';
+	'makes accounts and api_keys Citus reference tables and lists, sends, imports, import_errors, history_clears, send_stats distributed by account_id (run on the coordinator)';
 
 -- ---------------------------------------------------------------------------
 -- Reporting
@@ -814,7 +819,10 @@ CREATE TABLE trackly.send_stats (
 	delivered	bigint NOT NULL,
 	undelivered	bigint NOT NULL
 );
-CREATE INDEX send_stats_account_id_detailed_bucket_idx ON trackly.send_stats (account_id, detailed, bucket);
+-- A report reads an account's rows of a range from this index alone (an
+-- index-only scan, once vacuum has marked the pages all-visible).
+CREATE INDEX send_stats_account_id_detailed_bucket_idx ON trackly.send_stats (account_id, detailed, bucket)
+	INCLUDE (imported, send_type, list_id, creative_id, sends, delivered, undelivered);
 COMMENT ON TABLE trackly.send_stats IS
 	'the rollup of trackly.sends that reports read: signed counts per account, UTC quarter hour, imported and send_type (detailed = false) or also list_id and creative_id (detailed = true); a group''s rows add up to its sends; written by the triggers on trackly.sends and by the import, merged by trackly_compact_send_stats, never dumped (a restore of sends rebuilds it)';
 COMMENT ON COLUMN trackly.send_stats.detailed IS
@@ -832,55 +840,58 @@ GRANT SELECT ON trackly.send_stats TO trackly_admin;
 -- import writes the same deltas itself when it writes rows directly, which
 -- fires no trigger; it knows these triggers by this function.  TRUNCATE
 -- empties the rollup of every account, as it empties sends.
+--
+-- Under Citus the triggers fire on each shard of sends, on its worker: the
+-- deltas go to the co-located shard of send_stats (the same hash range, on
+-- the same node), a local table, since Citus cannot plan a distributed
+-- statement that reads a transition table.
 CREATE FUNCTION trackly.record_send_stats() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-	IF TG_OP = 'TRUNCATE' THEN
-		TRUNCATE trackly.send_stats;
-		RETURN NULL;
-	END IF;
-	IF TG_OP = 'INSERT' THEN
-		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
-										sends, delivered, undelivered)
-		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
-			   d.list_id, d.creative_id, count(*), count(*) FILTER (WHERE d.delivered),
-			   count(*) FILTER (WHERE NOT d.delivered)
-		  FROM (SELECT n.account_id, date_bin('15 minutes', n.sent_at, '2000-01-01 00:00:00+00') AS bucket,
-					   n.imported, n.send_type, n.list_id, n.creative_id, n.delivered
-				  FROM new_sends n) d
-		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
-								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id));
-	ELSIF TG_OP = 'DELETE' THEN
-		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
-										sends, delivered, undelivered)
-		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
-			   d.list_id, d.creative_id, -count(*), -count(*) FILTER (WHERE d.delivered),
-			   -count(*) FILTER (WHERE NOT d.delivered)
-		  FROM (SELECT o.account_id, date_bin('15 minutes', o.sent_at, '2000-01-01 00:00:00+00') AS bucket,
-					   o.imported, o.send_type, o.list_id, o.creative_id, o.delivered
-				  FROM old_sends o) d
-		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
-								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id));
-	ELSE
-		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
-										sends, delivered, undelivered)
+DECLARE
+	target text := 'trackly.send_stats';
+	deltas constant text := $deltas$
+		INSERT INTO %s (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
+						sends, delivered, undelivered)
 		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
 			   d.list_id, d.creative_id, sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.delivered), 0),
 			   coalesce(sum(d.sign) FILTER (WHERE NOT d.delivered), 0)
-		  FROM (SELECT n.account_id, date_bin('15 minutes', n.sent_at, '2000-01-01 00:00:00+00') AS bucket,
-					   n.imported, n.send_type, n.list_id, n.creative_id, n.delivered, 1 AS sign
-				  FROM new_sends n
-				UNION ALL
-				SELECT o.account_id, date_bin('15 minutes', o.sent_at, '2000-01-01 00:00:00+00'),
-					   o.imported, o.send_type, o.list_id, o.creative_id, o.delivered, -1
-				  FROM old_sends o) d
+		  FROM (%s) d
 		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
 								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id))
 		HAVING sum(d.sign) <> 0 OR sum(d.sign) FILTER (WHERE d.delivered) <> 0
-			   OR sum(d.sign) FILTER (WHERE NOT d.delivered) <> 0;
+			   OR sum(d.sign) FILTER (WHERE NOT d.delivered) <> 0$deltas$;
+	written constant text := $rows$
+		SELECT n.account_id, pg_catalog.date_bin('15 minutes', n.sent_at, '2000-01-01 00:00:00+00') AS bucket,
+			   n.imported, n.send_type, n.list_id, n.creative_id, n.delivered, 1 AS sign
+		  FROM new_sends n$rows$;
+	deleted constant text := $rows$
+		SELECT o.account_id, pg_catalog.date_bin('15 minutes', o.sent_at, '2000-01-01 00:00:00+00') AS bucket,
+			   o.imported, o.send_type, o.list_id, o.creative_id, o.delivered, -1 AS sign
+		  FROM old_sends o$rows$;
+BEGIN
+	IF TG_TABLE_NAME <> 'sends' THEN
+		EXECUTE $shard$
+			SELECT pg_catalog.shard_name('trackly.send_stats'::regclass, t.shardid)
+			  FROM pg_catalog.pg_dist_shard s
+			  JOIN pg_catalog.pg_dist_shard t ON t.logicalrelid = 'trackly.send_stats'::regclass
+											 AND t.shardminvalue = s.shardminvalue
+			 WHERE s.shardid = $1$shard$
+		   INTO target
+		  USING substring(TG_TABLE_NAME FROM '^sends_([0-9]+)$')::bigint;
+		IF target IS NULL THEN
+			RAISE EXCEPTION 'no shard of trackly.send_stats is co-located with %.%', TG_TABLE_SCHEMA, TG_TABLE_NAME
+				USING ERRCODE = '55000',
+					  HINT = 'Distribute trackly.send_stats co-located with trackly.sends: SELECT trackly_distribute().';
+		END IF;
 	END IF;
+	CASE TG_OP
+		WHEN 'TRUNCATE' THEN EXECUTE format('TRUNCATE %s', target);
+		WHEN 'INSERT' THEN EXECUTE format(deltas, target, written);
+		WHEN 'DELETE' THEN EXECUTE format(deltas, target, deleted);
+		ELSE EXECUTE format(deltas, target, written || ' UNION ALL ' || deleted);
+	END CASE;
 	RETURN NULL;
 END
 $$;

@@ -6,7 +6,7 @@
 -- (the extension's members and everything in schema trackly), so a function
 -- added later is covered without editing this file.
 BEGIN;
-SELECT plan(46);
+SELECT plan(55);
 
 -- Every function of the extension, and every function of schema trackly.
 CREATE TEMP VIEW ext_function AS
@@ -52,7 +52,12 @@ INSERT INTO expected_function VALUES
 	('trackly_import_errors(jsonb)', 'api'),
 	('trackly_import_errors_body(bytea)', 'api'),
 	('trackly_import_errors(jsonb, bigint)', 'admin'),
-	('trackly_purge_import_errors(interval)', 'admin');
+	('trackly_purge_import_errors(interval)', 'admin'),
+	('trackly_report(jsonb)', 'api'),
+	('trackly_report_body(bytea)', 'api'),
+	('trackly_report(jsonb, bigint)', 'admin'),
+	('trackly_compact_send_stats(bigint)', 'admin'),
+	('trackly_rebuild_send_stats(bigint)', 'admin');
 
 -- A role with no grant at all: what it may do, PUBLIC may do.
 CREATE ROLE trackly_test_nobody NOLOGIN;
@@ -94,7 +99,8 @@ SELECT set_eq($$SELECT sig FROM ext_function
 				 WHERE has_function_privilege('trackly_api', oid, 'EXECUTE') AND NOT is_validator$$,
 			  $$VALUES ('trackly_import_sends(jsonb)'), ('trackly_import_sends_body(bytea)'),
 					   ('trackly_check_api_key()'), ('trackly_clear_history(jsonb)'), ('trackly_clear_history_body(bytea)'),
-					   ('trackly_import_errors(jsonb)'), ('trackly_import_errors_body(bytea)')$$,
+					   ('trackly_import_errors(jsonb)'), ('trackly_import_errors_body(bytea)'),
+					   ('trackly_report(jsonb)'), ('trackly_report_body(bytea)')$$,
 			  'trackly_api may execute the API forms, the key check and, of the rest, only the validators');
 SELECT ok(NOT has_function_privilege('trackly_api', 'trackly_import_sends(jsonb, bigint)', 'EXECUTE'),
 		  'trackly_api may not execute the two-argument import (it names any account)');
@@ -104,6 +110,10 @@ SELECT ok(NOT has_function_privilege('trackly_api', 'trackly_clear_history(jsonb
 SELECT ok(NOT has_function_privilege('trackly_api', 'trackly_purge_import_errors(interval)', 'EXECUTE')
 		  AND NOT has_function_privilege('trackly_api', 'trackly_purge_import_errors_batched(interval, integer)', 'EXECUTE'),
 		  'trackly_api may not purge error records');
+SELECT ok(NOT has_function_privilege('trackly_api', 'trackly_report(jsonb, bigint)', 'EXECUTE')
+		  AND NOT has_function_privilege('trackly_api', 'trackly_compact_send_stats(bigint)', 'EXECUTE')
+		  AND NOT has_function_privilege('trackly_api', 'trackly_rebuild_send_stats(bigint)', 'EXECUTE'),
+		  'trackly_api may not run the admin report, compaction or rebuild');
 SELECT ok(NOT has_schema_privilege('trackly_api', 'trackly', 'USAGE'),
 		  'trackly_api has no USAGE on schema trackly');
 SELECT ok(NOT has_schema_privilege('trackly_api', 'trackly', 'CREATE'),
@@ -156,6 +166,13 @@ SELECT is_empty($$SELECT f.sig FROM ext_function f JOIN pg_catalog.pg_proc p ON 
 				   WHERE f.proname IN ('trackly_clear_history', 'trackly_clear_history_body', 'trackly_import_errors',
 									   'trackly_import_errors_body') AND (p.provolatile <> 'v' OR p.proisstrict)$$,
 				'every form of the clear and of the import errors is VOLATILE and not STRICT (SQL NULL is answered invalid_body)');
+SELECT is_empty($$SELECT f.sig FROM ext_function f JOIN pg_catalog.pg_proc p ON p.oid = f.oid
+				   WHERE f.proname IN ('trackly_report', 'trackly_report_body') AND (p.provolatile <> 'v' OR p.proisstrict)$$,
+				'every form of the report is VOLATILE and not STRICT (SQL NULL is answered invalid_body)');
+SELECT ok((SELECT p.prosecdef AND p.proconfig = ARRAY['search_path=pg_catalog, pg_temp']
+				  AND NOT has_function_privilege('trackly_test_nobody', p.oid, 'EXECUTE')
+			 FROM pg_catalog.pg_proc p WHERE p.oid = 'trackly.record_send_stats()'::regprocedure),
+		  'the rollup''s trigger function writes as the owner, with a pinned search_path, and PUBLIC cannot call it');
 SELECT is((SELECT p.prosecdef FROM pg_catalog.pg_proc p
 			WHERE p.oid = 'trackly_purge_import_errors_batched(interval, integer)'::regprocedure), false,
 		  'the batched purge runs as its caller (it commits), without SET');
@@ -166,6 +183,15 @@ SELECT set_eq($$SELECT x::regclass::text FROM pg_catalog.pg_extension e, unnest(
 				 WHERE e.extname = 'trackly_history' AND x::regclass::text LIKE 'trackly.history_clears%'$$,
 			  $$VALUES ('trackly.history_clears'), ('trackly.history_clears_id_seq')$$,
 			  'pg_dump keeps the clear log and its sequence');
+
+SELECT ok(has_table_privilege('trackly_admin', 'trackly.send_stats', 'SELECT')
+		  AND has_table_privilege('trackly_admin', 'trackly.send_stats_daily', 'SELECT')
+		  AND NOT has_table_privilege('trackly_api', 'trackly.send_stats', 'SELECT')
+		  AND NOT has_table_privilege('trackly_api', 'trackly.send_stats_daily', 'SELECT'),
+		  'trackly_admin reads the rollup and its daily view, trackly_api does not');
+SELECT is_empty($$SELECT x::regclass::text FROM pg_catalog.pg_extension e, unnest(e.extconfig) x
+				   WHERE e.extname = 'trackly_history' AND x::regclass::text LIKE 'trackly.send_stats%'$$,
+				'pg_dump does not keep the rollup: a restore of trackly.sends makes it again');
 
 -- 6. The roles.
 SELECT is((SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = 'trackly_api'), false,
@@ -203,6 +229,10 @@ SELECT throws_ok($$SELECT trackly_clear_history('{"all": true}'::jsonb, current_
 				 '42501', NULL, 'a role granted trackly_api cannot call the admin form of the clear');
 SELECT throws_ok($$SELECT trackly_purge_import_errors('1 day')$$, '42501', NULL,
 				 'a role granted trackly_api cannot purge');
+SELECT is(trackly_report('{"from": "2025-11-15T00:00:00Z", "to": "2025-11-16T00:00:00Z", "interval": "day"}')->'totals'->'sends',
+		  '1'::jsonb, 'a role granted trackly_api reports on its key''s account');
+SELECT throws_ok($$SELECT trackly_report('{}'::jsonb, current_setting('trackly_test.account')::bigint)$$,
+				 '42501', NULL, 'a role granted trackly_api cannot call the admin form of the report');
 SELECT throws_ok($$SELECT trackly_create_account('nope')$$, '42501', NULL,
 				 'a role granted trackly_api cannot call trackly_create_account');
 SELECT throws_ok($$SELECT trackly_import_sends('{"records": []}'::jsonb, current_setting('trackly_test.account')::bigint)$$,
@@ -230,7 +260,23 @@ SELECT throws_ok($$INSERT INTO trackly.accounts (name) VALUES ('sneaky')$$, '425
 SELECT is((SELECT called_by || ' ' || source FROM trackly.history_clears
 			WHERE account_id = current_setting('trackly_test.account')::bigint),
 		  'trackly_test_api_user api', 'the clear log names the role that cleared, and the key''s form');
+SELECT is(trackly_compact_send_stats(current_setting('trackly_test.account')::bigint)::text
+			  || ' ' || (trackly_report('{"from": "2025-11-15T00:00:00Z", "to": "2025-11-16T00:00:00Z", "interval": "day"}',
+										current_setting('trackly_test.account')::bigint)->'totals'->>'sends'),
+		  '0 1', 'a role granted trackly_admin compacts the rollup and reports on any account');
 RESET ROLE;
+
+-- A role that may only DELETE from trackly.sends still keeps the rollup
+-- exact: the trigger writes as the owner.
+CREATE ROLE trackly_test_deleter NOLOGIN;
+GRANT USAGE ON SCHEMA trackly TO trackly_test_deleter;
+GRANT SELECT, DELETE ON trackly.sends TO trackly_test_deleter;
+SET LOCAL ROLE trackly_test_deleter;
+DELETE FROM trackly.sends WHERE account_id = current_setting('trackly_test.account')::bigint;
+RESET ROLE;
+SELECT is((SELECT coalesce(sum(sends), 0) FROM trackly.send_stats
+			WHERE account_id = current_setting('trackly_test.account')::bigint AND NOT detailed),
+		  0::numeric, 'a DELETE by a role without any privilege on the rollup is counted in it');
 
 SELECT * FROM finish();
 ROLLBACK;

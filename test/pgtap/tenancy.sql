@@ -46,7 +46,8 @@ SELECT results_eq(
 	         ('trackly.sends', 'PRIMARY KEY (account_id, id)')$$,
 	'the primary keys are those of the README''s table');
 
--- 2. pg_dump keeps every table and sequence.
+-- 2. pg_dump keeps every table and sequence but the rollup, which a restore
+-- of trackly.sends makes again (its trigger counts the restored rows).
 CREATE TEMP VIEW dumped AS
 SELECT u.rel, u.condition
   FROM pg_catalog.pg_extension e,
@@ -54,8 +55,8 @@ SELECT u.rel, u.condition
  WHERE e.extname = 'trackly_history';
 SELECT is_empty($$SELECT c.oid::regclass FROM pg_catalog.pg_class c
 				   WHERE c.relnamespace = 'trackly'::regnamespace AND c.relkind IN ('r', 'p', 'S')
-					 AND c.oid NOT IN (SELECT rel FROM dumped)$$,
-				'every table and sequence of schema trackly is in extconfig (pg_extension_config_dump)');
+					 AND c.oid NOT IN (SELECT rel FROM dumped) AND c.oid <> 'trackly.send_stats'::regclass$$,
+				'every table and sequence of schema trackly but the rollup is in extconfig (pg_extension_config_dump)');
 SELECT is_empty($$SELECT s.oid::regclass FROM pg_catalog.pg_class s
 				   JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = s.oid
 											 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
