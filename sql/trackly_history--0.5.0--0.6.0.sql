@@ -936,72 +936,99 @@ COMMENT ON VIEW trackly.send_stats_daily IS
 	'sends per account, UTC day, list, creative, send type and imported, with the delivered, undelivered and unknown counts, from the rollup';
 GRANT SELECT ON trackly.send_stats_daily TO trackly_admin;
 
--- Compaction: an account's deltas of each group merged into one row, groups
--- that add up to nothing dropped, in one statement that waits for nobody:
--- rows another compaction holds are skipped.  Returns the rows removed.
-CREATE FUNCTION trackly.compact_account_send_stats(account_id bigint) RETURNS bigint
-	LANGUAGE sql VOLATILE
+-- Compaction of a table of the rollup (trackly.send_stats, or one of its
+-- Citus shards, on its worker): the deltas of each group of the accounts
+-- given merged into one row, groups that add up to nothing dropped, in one
+-- statement that waits for nobody: rows another compaction holds are
+-- skipped.  Returns the rows removed.
+CREATE FUNCTION trackly.compact_send_stats_rows(target regclass, accounts bigint[]) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH merging AS (
-		SELECT g.row_id
-		  FROM (SELECT s.ctid AS row_id, s.sends, s.delivered, s.undelivered,
-					   count(*) OVER (PARTITION BY s.detailed, s.bucket, s.imported, s.send_type,
-											   s.list_id, s.creative_id) AS group_rows
-				  FROM trackly.send_stats s
-				 WHERE s.account_id = compact_account_send_stats.account_id) g
-		 WHERE g.group_rows > 1 OR (g.sends = 0 AND g.delivered = 0 AND g.undelivered = 0)
-	), picked AS (
-		SELECT s.ctid AS row_id
-		  FROM trackly.send_stats s
-		 WHERE s.ctid = ANY (ARRAY(SELECT m.row_id FROM merging m))
-		   AND s.account_id = compact_account_send_stats.account_id
-		   FOR UPDATE SKIP LOCKED
-	), removed AS (
-		DELETE FROM trackly.send_stats s
-		 WHERE s.ctid = ANY (ARRAY(SELECT p.row_id FROM picked p))
-		   AND s.account_id = compact_account_send_stats.account_id
-		RETURNING s.*
-	), merged AS (
-		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
-										sends, delivered, undelivered)
-		SELECT r.account_id, r.detailed, r.bucket, r.imported, r.send_type, r.list_id, r.creative_id,
-			   sum(r.sends), sum(r.delivered), sum(r.undelivered)
-		  FROM removed r
-		 GROUP BY r.account_id, r.detailed, r.bucket, r.imported, r.send_type, r.list_id, r.creative_id
-		HAVING sum(r.sends) <> 0 OR sum(r.delivered) <> 0 OR sum(r.undelivered) <> 0
-		RETURNING 1
-	)
-	SELECT (SELECT count(*) FROM removed) - (SELECT count(*) FROM merged)
+DECLARE
+	removed bigint;
+BEGIN
+	EXECUTE format($compact$
+		WITH merging AS (
+			SELECT g.row_id
+			  FROM (SELECT s.ctid AS row_id, s.sends, s.delivered, s.undelivered,
+						   count(*) OVER (PARTITION BY s.account_id, s.detailed, s.bucket, s.imported, s.send_type,
+												   s.list_id, s.creative_id) AS group_rows
+					  FROM %1$s s
+					 WHERE s.account_id = ANY ($1)) g
+			 WHERE g.group_rows > 1 OR (g.sends = 0 AND g.delivered = 0 AND g.undelivered = 0)
+		), picked AS (
+			SELECT s.ctid AS row_id
+			  FROM %1$s s
+			 WHERE s.ctid = ANY (ARRAY(SELECT m.row_id FROM merging m))
+			   FOR UPDATE SKIP LOCKED
+		), gone AS (
+			DELETE FROM %1$s s
+			 WHERE s.ctid = ANY (ARRAY(SELECT p.row_id FROM picked p))
+			RETURNING s.*
+		), merged AS (
+			INSERT INTO %1$s (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
+							  sends, delivered, undelivered)
+			SELECT r.account_id, r.detailed, r.bucket, r.imported, r.send_type, r.list_id, r.creative_id,
+				   sum(r.sends), sum(r.delivered), sum(r.undelivered)
+			  FROM gone r
+			 GROUP BY r.account_id, r.detailed, r.bucket, r.imported, r.send_type, r.list_id, r.creative_id
+			HAVING sum(r.sends) <> 0 OR sum(r.delivered) <> 0 OR sum(r.undelivered) <> 0
+			RETURNING 1
+		)
+		SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM merged)$compact$, target)
+	  INTO removed
+	 USING accounts;
+	RETURN removed;
+END
 $$;
-COMMENT ON FUNCTION trackly.compact_account_send_stats(bigint) IS
-	'merges an account''s rollup rows of each group into one, drops groups that add up to nothing, skipping rows another compaction holds; returns the rows removed';
+COMMENT ON FUNCTION trackly.compact_send_stats_rows(regclass, bigint[]) IS
+	'merges the rollup rows of each group of the accounts given into one, drops groups that add up to nothing, skipping rows another compaction holds, in trackly.send_stats or one of its Citus shards; returns the rows removed';
 
 -- Compaction of one account or all.  A rebuild of an account holds its
 -- accounts row FOR UPDATE; compaction takes it FOR KEY SHARE SKIP LOCKED
 -- and so leaves an account being rebuilt alone (its merged rows, new to
 -- the rebuild's snapshot, would be counted twice), and waits for nobody.
+-- Under Citus, which plans no statement on ctid, each shard of send_stats
+-- is compacted on its worker.
 CREATE FUNCTION trackly_compact_send_stats(account_id bigint DEFAULT NULL) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	a bigint;
-	removed bigint := 0;
+	accounts bigint[];
+	removed bigint;
+	failed text;
+	distributed boolean := false;
 BEGIN
 	IF account_id IS NOT NULL THEN
 		PERFORM trackly.require_account(account_id);
 	END IF;
-	FOR a IN SELECT x.id FROM trackly.accounts x
-			  WHERE trackly_compact_send_stats.account_id IS NULL OR x.id = trackly_compact_send_stats.account_id
-			  ORDER BY x.id
-	LOOP
-		PERFORM FROM trackly.accounts x WHERE x.id = a FOR KEY SHARE SKIP LOCKED;
-		IF FOUND THEN
-			removed := removed + trackly.compact_account_send_stats(a);
+	accounts := ARRAY(SELECT x.id FROM trackly.accounts x
+					   WHERE trackly_compact_send_stats.account_id IS NULL OR x.id = trackly_compact_send_stats.account_id
+					   ORDER BY x.id FOR KEY SHARE SKIP LOCKED);
+	IF cardinality(accounts) = 0 THEN
+		RETURN 0;
+	END IF;
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = ''trackly.send_stats''::regclass)'
+		   INTO distributed;
+	END IF;
+	IF distributed THEN
+		EXECUTE $shards$
+			SELECT coalesce(sum(r.result::bigint) FILTER (WHERE r.success), 0),
+				   min(r.result) FILTER (WHERE NOT r.success)
+			  FROM pg_catalog.run_command_on_shards('trackly.send_stats',
+					 pg_catalog.format('SELECT trackly.compact_send_stats_rows(%%L, %L)', $1)) r$shards$
+		   INTO removed, failed
+		  USING accounts;
+		IF failed IS NOT NULL THEN
+			RAISE EXCEPTION 'the compaction of a shard of trackly.send_stats failed: %', failed
+				USING ERRCODE = '58000';
 		END IF;
-	END LOOP;
-	RETURN removed;
+		RETURN removed;
+	END IF;
+	RETURN trackly.compact_send_stats_rows('trackly.send_stats', accounts);
 END
 $$;
 COMMENT ON FUNCTION trackly_compact_send_stats(bigint) IS
@@ -1022,8 +1049,11 @@ BEGIN
 	-- Compaction leaves the account alone from here on; the statement
 	-- below takes its snapshot after any running compaction committed.
 	PERFORM FROM trackly.accounts x WHERE x.id = trackly_rebuild_send_stats.account_id FOR UPDATE;
+	-- Planned with the account's value, so that Citus runs it on the
+	-- account's shard.
+	EXECUTE $rebuild$
 	WITH removed AS (
-		DELETE FROM trackly.send_stats s WHERE s.account_id = trackly_rebuild_send_stats.account_id
+		DELETE FROM trackly.send_stats s WHERE s.account_id = $1
 	), counted AS (
 		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
 										sends, delivered, undelivered)
@@ -1033,12 +1063,14 @@ BEGIN
 		  FROM (SELECT s.account_id, date_bin('15 minutes', s.sent_at, '2000-01-01 00:00:00+00') AS bucket,
 					   s.imported, s.send_type, s.list_id, s.creative_id, s.delivered
 				  FROM trackly.sends s
-				 WHERE s.account_id = trackly_rebuild_send_stats.account_id) d
+				 WHERE s.account_id = $1) d
 		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
 								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id))
 		RETURNING 1
 	)
-	SELECT count(*) INTO written FROM counted;
+	SELECT count(*) FROM counted$rebuild$
+	  INTO written
+	 USING account_id;
 	RETURN written;
 END
 $$;
@@ -1360,7 +1392,7 @@ $$;
 COMMENT ON FUNCTION trackly_report_body(bytea) IS
 	'trackly_report(jsonb) for a raw HTTP body: checks the key first, then that the bytes are UTF-8 JSON nested at most 64 deep (else invalid_body)';
 
-REVOKE ALL ON FUNCTION trackly.record_send_stats(), trackly.compact_account_send_stats(bigint),
+REVOKE ALL ON FUNCTION trackly.record_send_stats(), trackly.compact_send_stats_rows(regclass, bigint[]),
 	trackly.time_zone_name(text), trackly.report_periods(text, text, timestamptz, timestamptz),
 	trackly.report_failure(text, integer, text), trackly.report_request(jsonb),
 	trackly.report_run(jsonb, bigint) FROM PUBLIC;

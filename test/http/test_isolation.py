@@ -16,10 +16,11 @@ from httptest import Checks, parse_json, raw_request, sql, sql_as
 
 ANON = "trackly_web"
 AUTHENTICATOR = "trackly_authenticator"
-TABLES = ["accounts", "api_keys", "lists", "sends", "imports", "import_errors", "history_clears"]
+TABLES = ["accounts", "api_keys", "lists", "sends", "imports", "import_errors", "history_clears", "send_stats"]
 ALLOWED_FUNCTIONS = {"trackly_import_sends(jsonb)", "trackly_import_sends_body(bytea)",
                      "trackly_clear_history(jsonb)", "trackly_clear_history_body(bytea)",
                      "trackly_import_errors(jsonb)", "trackly_import_errors_body(bytea)",
+                     "trackly_report(jsonb)", "trackly_report_body(bytea)",
                      "trackly_check_api_key()", "trackly_is_e164(text)",
                      "trackly_is_valid_phone(text)", "trackly_is_iso8601(text)", "trackly_iso8601(text)"}
 ADMIN_CALLS = {
@@ -130,7 +131,9 @@ def nginx():
              "/rpc/trackly_import_sends?x=1", "/v2/history/sends%00", "/index.html",
              "/v2/history/clear/", "/v2/history/import_errors", "/api/v2/history/clear/extra",
              "/v2/history/clear/%2e%2e/%2e%2e/rpc/trackly_clear_history", "/rpc/trackly_clear_history",
-             "/rpc/trackly_import_errors_body", "/v2/history/Clear"]
+             "/rpc/trackly_import_errors_body", "/v2/history/Clear", "/v2/reports/sends/",
+             "/v2/reports", "/v2/reports/Sends", "/api/v2/reports/sends/extra", "/rpc/trackly_report_body",
+             "/v2/reports/sends/%2e%2e/%2e%2e/rpc/trackly_report"]
     for path in paths:
         for method in ["GET", "POST"]:
             status, headers, text = raw_request(method, path, body="{}" if method == "POST" else None,
