@@ -1243,9 +1243,9 @@ COMMENT ON FUNCTION trackly.report_request(jsonb) IS
 -- the call began with, so a report shows all or nothing of an import or a
 -- clear that commits while it runs.
 --
--- It reads the rollup: the account's rows of the range (detailed ones only
--- when list_id or creative_id is asked for), each bucket's period found by
--- a binary search of the periods' first instants.  A bucket is counted from
+-- It reads the rollup: for each period, the account's rows of its buckets
+-- (detailed ones only when list_id or creative_id is asked for), summed by
+-- one range scan of the index.  A bucket is counted from
 -- trackly.sends instead when the rollup cannot split it: the bucket that
 -- from or to falls inside, and one that a period begins inside (a zone's
 -- offset not a multiple of 15 minutes on that date: local mean time, before
@@ -1267,6 +1267,7 @@ DECLARE
 	key_fields text := '';
 	key_order text := '';
 	stats_keys text := '';
+	stats_group text := '()';
 	sends_keys text := '';
 	k text;
 	report jsonb;
@@ -1297,7 +1298,8 @@ BEGIN
 		key_columns := key_columns || format(', %I', k);
 		key_fields := key_fields || format(', %L, g.%I', k, k);
 		key_order := key_order || format(', g.%I NULLS LAST', k);
-		stats_keys := stats_keys || format(', s.%I', k);
+		stats_keys := stats_keys || format('s.%I, ', k);
+		stats_group := stats_group || format(', s.%I', k);
 		sends_keys := sends_keys || CASE k WHEN 'send_type' THEN ', t.send_type COLLATE "C"' ELSE format(', t.%I', k) END;
 	END LOOP;
 
@@ -1315,12 +1317,17 @@ BEGIN
 				'errors', '[]'::jsonb)
 		  FROM (SELECT c.period%3$s, sum(c.sends)::bigint AS sends, sum(c.delivered)::bigint AS delivered,
 					   sum(c.undelivered)::bigint AS undelivered
-				  FROM (SELECT width_bucket(s.bucket, $7) AS period%4$s, s.sends, s.delivered, s.undelivered
-						  FROM trackly.send_stats s
-						 WHERE s.account_id = $1 AND s.detailed = $2
-						   AND s.bucket >= date_bin('15 minutes', $3, $9) AND s.bucket < $4
-						   AND ($5 IS NULL OR s.imported = $5)
-						   AND s.bucket <> ALL ($8)
+				  FROM (SELECT p.n::integer AS period%3$s, r.sends, r.delivered, r.undelivered
+						  FROM unnest($7) WITH ORDINALITY p(start, n),
+						  LATERAL (SELECT %4$s sum(s.sends) AS sends, sum(s.delivered) AS delivered,
+										  sum(s.undelivered) AS undelivered
+									 FROM trackly.send_stats s
+									WHERE s.account_id = $1 AND s.detailed = $2
+									  AND s.bucket >= greatest(p.start, date_bin('15 minutes', $3, $9))
+									  AND s.bucket < least(coalesce($7[p.n + 1], 'infinity'), $4)
+									  AND ($5 IS NULL OR s.imported = $5)
+									  AND s.bucket <> ALL ($8)
+									GROUP BY %6$s) r
 						UNION ALL
 						SELECT width_bucket(t.sent_at, $7)%5$s, 1, (t.delivered IS TRUE)::integer,
 							   (t.delivered IS FALSE)::integer
@@ -1331,7 +1338,7 @@ BEGIN
 						   AND date_bin('15 minutes', t.sent_at, $9) = ANY ($8)) c
 				 GROUP BY c.period%3$s
 				HAVING sum(c.sends) <> 0) g
-		$report$, key_fields, key_order, key_columns, stats_keys, sends_keys)
+		$report$, key_fields, key_order, key_columns, stats_keys, sends_keys, stats_group)
 	  INTO report
 	 USING account_id, r.group_by && ARRAY['list_id', 'creative_id'], low, high, r.imported,
 		   p.periods, p.starts, split, origin, r.range_from, r.range_to;

@@ -132,7 +132,7 @@ def main():
             median = benchlib.median(values)
             verdict = ""
             if name.startswith("report"):
-                verdict = "met" if median <= TARGET_MS else "not met"
+                verdict = "met" if median <= TARGET_MS else "NOT met"
             rows.append([f"{size:,}", name, len(values), f"{median:.1f}", f"{min(values):.1f} – {max(values):.1f}",
                          verdict])
     print()
