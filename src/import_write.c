@@ -446,70 +446,134 @@ probe_stored_ids(ImportBatch *batch, Relation rel, bool pristine, ImportRecord *
 	return stored;
 }
 
-/* A rollup bucket's length: a quarter hour, in microseconds. */
-#define ROLLUP_BUCKET_USECS (INT64CONST(15) * USECS_PER_MINUTE)
+/* The rollup's buckets: UTC quarter hours and UTC hours, in microseconds. */
+#define ROLLUP_QUARTER_USECS (INT64CONST(15) * USECS_PER_MINUTE)
+#define ROLLUP_HOUR_USECS USECS_PER_HOUR
+
+/* A record's place in one grain of the rollup: its bucket and send type. */
+typedef struct RollupKey
+{
+	int64		bucket;			/* microseconds since 2000-01-01 UTC */
+	const ImportField *send_type;
+	const ImportField *delivered;
+} RollupKey;
+
+/* Orders rollup keys by bucket, then send type (none first, then bytewise). */
+static int
+rollup_key_cmp(const void *a, const void *b)
+{
+	const RollupKey *x = (const RollupKey *) a;
+	const RollupKey *y = (const RollupKey *) b;
+	bool		xt = import_field_given(x->send_type);
+	bool		yt = import_field_given(y->send_type);
+
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	if (xt != yt)
+		return xt ? 1 : -1;
+	return xt ? id_cmp(x->send_type->str, x->send_type->len, y->send_type->str, y->send_type->len) : 0;
+}
+
+/* The delta rows of a direct write, as columns of trackly.send_stats. */
+typedef struct RollupRows
+{
+	int			n;
+	Datum	   *hourly;
+	Datum	   *bucket;
+	Datum	   *send_type;
+	bool	   *send_type_null;
+	Datum	   *sends;
+	Datum	   *delivered;
+	Datum	   *undelivered;
+} RollupRows;
+
+/*
+ * Adds the rows of one grain (buckets of width usecs) for the n records:
+ * the records' keys sorted, then one row per run of equal keys.
+ */
+static void
+add_rollup_grain(RollupRows *rows, ImportRecord **recs, int n, int64 usecs, RollupKey *keys)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		int64		offset = recs[i]->sent_at % usecs;
+
+		/* sent_at counts from 2000-01-01 UTC, the buckets' origin */
+		keys[i].bucket = recs[i]->sent_at - (offset < 0 ? offset + usecs : offset);
+		keys[i].send_type = &recs[i]->fields[F_SEND_TYPE];
+		keys[i].delivered = &recs[i]->fields[F_DELIVERED];
+	}
+	qsort(keys, n, sizeof(RollupKey), rollup_key_cmp);
+
+	for (i = 0; i < n; i++)
+	{
+		bool		known = import_field_given(keys[i].delivered);
+		int64		was_delivered = known && keys[i].delivered->boolean;
+		int64		not_delivered = known && !keys[i].delivered->boolean;
+		int			r = rows->n;
+
+		if (i > 0 && rollup_key_cmp(&keys[i - 1], &keys[i]) == 0)
+		{
+			r--;
+			rows->sends[r] = Int64GetDatum(DatumGetInt64(rows->sends[r]) + 1);
+			rows->delivered[r] = Int64GetDatum(DatumGetInt64(rows->delivered[r]) + was_delivered);
+			rows->undelivered[r] = Int64GetDatum(DatumGetInt64(rows->undelivered[r]) + not_delivered);
+			continue;
+		}
+		rows->hourly[r] = BoolGetDatum(usecs == ROLLUP_HOUR_USECS);
+		rows->bucket[r] = TimestampTzGetDatum(keys[i].bucket);
+		rows->send_type_null[r] = !import_field_given(keys[i].send_type);
+		rows->send_type[r] = rows->send_type_null[r] ? (Datum) 0
+			: trackly_text_datum(keys[i].send_type->str, keys[i].send_type->len);
+		rows->sends[r] = Int64GetDatum(1);
+		rows->delivered[r] = Int64GetDatum(was_delivered);
+		rows->undelivered[r] = Int64GetDatum(not_delivered);
+		rows->n++;
+	}
+}
 
 /*
  * Counts n records just written directly (so seen by no trigger) into
  * trackly.send_stats, as the extension's rollup trigger counts the rows of
- * an INSERT: one delta row per quarter hour, send type and, detailed, list
- * and creative, in one statement.
+ * an INSERT: a delta row per UTC quarter hour and send type, and one per
+ * UTC hour and send type, summed here, in one statement.
  */
 static void
 count_into_rollup(ImportBatch *batch, ImportRecord **recs, int n)
 {
 	static SPIPlanPtr plan = NULL;
-	Datum	   *buckets = palloc(sizeof(Datum) * n);
-	Datum	   *send_types = palloc(sizeof(Datum) * n);
-	bool	   *send_type_nulls = palloc(sizeof(bool) * n);
-	Datum	   *lists = palloc(sizeof(Datum) * n);
-	bool	   *list_nulls = palloc(sizeof(bool) * n);
-	Datum	   *creatives = palloc(sizeof(Datum) * n);
-	bool	   *creative_nulls = palloc(sizeof(bool) * n);
-	Datum	   *delivered = palloc(sizeof(Datum) * n);
-	bool	   *delivered_nulls = palloc(sizeof(bool) * n);
-	Datum		params[6];
-	int			i;
+	RollupKey  *keys = palloc(sizeof(RollupKey) * n);
+	RollupRows	rows = {
+		.hourly = palloc(sizeof(Datum) * 2 * n),
+		.bucket = palloc(sizeof(Datum) * 2 * n),
+		.send_type = palloc(sizeof(Datum) * 2 * n),
+		.send_type_null = palloc(sizeof(bool) * 2 * n),
+		.sends = palloc(sizeof(Datum) * 2 * n),
+		.delivered = palloc(sizeof(Datum) * 2 * n),
+		.undelivered = palloc(sizeof(Datum) * 2 * n),
+	};
+	Datum		params[7];
 
-	for (i = 0; i < n; i++)
-	{
-		const ImportRecord *rec = recs[i];
-		const ImportField *f = rec->fields;
-		int64		offset = rec->sent_at % ROLLUP_BUCKET_USECS;
-
-		/* sent_at counts from 2000-01-01 UTC, the buckets' origin */
-		buckets[i] = TimestampTzGetDatum(rec->sent_at - (offset < 0 ? offset + ROLLUP_BUCKET_USECS : offset));
-		send_type_nulls[i] = !import_field_given(&f[F_SEND_TYPE]);
-		send_types[i] = send_type_nulls[i] ? (Datum) 0
-			: trackly_text_datum(f[F_SEND_TYPE].str, f[F_SEND_TYPE].len);
-		list_nulls[i] = rec->list_id == 0;
-		lists[i] = Int64GetDatum(rec->list_id);
-		creative_nulls[i] = rec->creative_id == 0;
-		creatives[i] = Int64GetDatum(rec->creative_id);
-		delivered_nulls[i] = !import_field_given(&f[F_DELIVERED]);
-		delivered[i] = BoolGetDatum(f[F_DELIVERED].boolean);
-	}
+	add_rollup_grain(&rows, recs, n, ROLLUP_QUARTER_USECS, keys);
+	add_rollup_grain(&rows, recs, n, ROLLUP_HOUR_USECS, keys);
 
 	trackly_prepare(&plan,
-					"INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type,"
-					" list_id, creative_id, sends, delivered, undelivered)"
-					" SELECT $1, GROUPING(u.list_id, u.creative_id) = 0, u.bucket, true,"
-					" u.send_type, u.list_id, u.creative_id, pg_catalog.count(*),"
-					" pg_catalog.count(*) FILTER (WHERE u.delivered),"
-					" pg_catalog.count(*) FILTER (WHERE NOT u.delivered)"
-					" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
-					"                 pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-					"   AS u(bucket, send_type, list_id, creative_id, delivered)"
-					" GROUP BY GROUPING SETS ((u.bucket, u.send_type),"
-					"                         (u.bucket, u.send_type, u.list_id, u.creative_id))",
-					6, (Oid[]) {INT8OID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
-						INT8ARRAYOID, BOOLARRAYOID});
+					"INSERT INTO trackly.send_stats (account_id, hourly, bucket, imported, send_type,"
+					" sends, delivered, undelivered)"
+					" SELECT $1, pg_catalog.unnest($2), pg_catalog.unnest($3), true,"
+					" pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+					" pg_catalog.unnest($7)",
+					7, (Oid[]) {INT8OID, BOOLARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
+						INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID});
 	params[0] = Int64GetDatum(batch->account_id);
-	params[1] = trackly_make_array(buckets, NULL, n, TIMESTAMPTZOID);
-	params[2] = trackly_make_array(send_types, send_type_nulls, n, TEXTOID);
-	params[3] = trackly_make_array(lists, list_nulls, n, INT8OID);
-	params[4] = trackly_make_array(creatives, creative_nulls, n, INT8OID);
-	params[5] = trackly_make_array(delivered, delivered_nulls, n, BOOLOID);
+	params[1] = trackly_make_array(rows.hourly, NULL, rows.n, BOOLOID);
+	params[2] = trackly_make_array(rows.bucket, NULL, rows.n, TIMESTAMPTZOID);
+	params[3] = trackly_make_array(rows.send_type, rows.send_type_null, rows.n, TEXTOID);
+	params[4] = trackly_make_array(rows.sends, NULL, rows.n, INT8OID);
+	params[5] = trackly_make_array(rows.delivered, NULL, rows.n, INT8OID);
+	params[6] = trackly_make_array(rows.undelivered, NULL, rows.n, INT8OID);
 	trackly_execute(plan, params, NULL, SPI_OK_INSERT);
 }
 
