@@ -1,8 +1,10 @@
 -- A property of the report: after any mix of writers (API and staged
 -- imports, Clear History, a DBA's DELETE and UPDATE, live inserts with
 -- imported = false, compaction), every report equals the same query run
--- over trackly.sends.  Random rounds from a fixed seed; a difference is
--- shown with the request that found it.
+-- over trackly.sends: every grouping, in zones with whole-hour, :30 and :45
+-- offsets across their changes of offset, over ranges that begin and end on
+-- an hour, on a quarter hour or anywhere.  Random rounds from a fixed seed;
+-- a difference is shown with the request that found it.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS trackly_history CASCADE;
 CREATE EXTENSION trackly_history;
@@ -57,13 +59,31 @@ BEGIN
 END
 $$;
 
--- A random instant of 2025-10-25 to 2025-11-10 (New York, Havana and Lord
--- Howe change offsets in it), to the microsecond, often on a quarter hour.
-CREATE FUNCTION random_instant() RETURNS timestamptz LANGUAGE sql AS $$
-	SELECT CASE WHEN random() < 0.3
-				THEN date_bin('15 minutes', t, '2000-01-01 00:00:00+00')
+-- The zones reports are asked in: whole-hour offsets (Tokyo; New York and
+-- Havana, which change offset on 2025-11-02), :30 (Kolkata; Adelaide,
+-- +09:30 to +10:30, and Lord Howe, +10:30 to +11:00, on 2025-10-05;
+-- St John's, -02:30 to -03:30, on 2025-11-02) and :45 (Kathmandu; Chatham,
+-- +12:45 to +13:45, on 2025-09-28).
+CREATE FUNCTION random_zone() RETURNS text LANGUAGE sql AS $$
+	SELECT (ARRAY['UTC', 'Asia/Tokyo', 'America/New_York', 'America/Havana', 'Asia/Kolkata', 'Australia/Adelaide',
+				  'Australia/Lord_Howe', 'America/St_Johns', 'Asia/Kathmandu', 'Pacific/Chatham'])
+		   [1 + floor(random() * 10)::int]
+$$;
+-- An instant on an hour, on a quarter hour or anywhere (to the microsecond).
+CREATE FUNCTION random_alignment(t timestamptz) RETURNS timestamptz LANGUAGE sql AS $$
+	SELECT CASE WHEN x < 0.25 THEN date_bin('1 hour', t, '2000-01-01 00:00:00+00')
+				WHEN x < 0.5 THEN date_bin('15 minutes', t, '2000-01-01 00:00:00+00')
 				ELSE t END
-	  FROM (SELECT '2025-10-25T00:00:00Z'::timestamptz + random() * interval '16 days' AS t) x
+	  FROM (SELECT random() AS x) r
+$$;
+-- A random instant of 2025-09-24 to 2025-11-10 (the changes of offset
+-- above are in it), half of them within 90 minutes of a zone's local
+-- midnight, where the periods begin.
+CREATE FUNCTION random_instant() RETURNS timestamptz LANGUAGE sql AS $$
+	SELECT random_alignment(CASE WHEN random() < 0.5
+			THEN '2025-09-24T00:00:00Z'::timestamptz + random() * interval '47 days'
+			ELSE (('2025-09-24'::date + floor(random() * 47)::int)::timestamp AT TIME ZONE random_zone())
+				 + (random() - 0.5) * interval '3 hours' END)
 $$;
 -- An instant written as the contract's ISO 8601, in a random offset.
 CREATE FUNCTION iso(t timestamptz) RETURNS text LANGUAGE sql AS $$
@@ -75,7 +95,7 @@ CREATE FUNCTION pick(a anyarray) RETURNS anyelement LANGUAGE sql AS $$
 $$;
 CREATE FUNCTION random_record() RETURNS jsonb LANGUAGE sql AS $$
 	SELECT jsonb_strip_nulls(jsonb_build_object(
-		'id', 'm' || floor(random() * 400)::int,
+		'id', 'm' || floor(random() * 3000)::int,
 		'to_number', CASE WHEN random() < 0.05 THEN 'bad' ELSE '+12025559876' END,
 		'timestamp', iso(random_instant()),
 		'list_id', pick(ARRAY[42, 7, NULL, NULL]),
@@ -98,13 +118,13 @@ BEGIN
 	CASE op
 	WHEN 0 THEN
 		PERFORM trackly_import_sends(jsonb_build_object('records',
-			(SELECT jsonb_agg(random_record()) FROM generate_series(1, 1 + floor(random() * 60)::int))));
+			(SELECT jsonb_agg(random_record()) FROM generate_series(1, 1 + floor(random() * 150)::int))));
 		RETURN 'api import';
 	WHEN 1 THEN
 		DELETE FROM staging;
 		INSERT INTO staging
 		SELECT r->>'id', r->>'to_number', r->>'timestamp', r->>'list_id', r->>'creative_id', r->>'send_type', r->>'delivered'
-		  FROM (SELECT random_record() AS r FROM generate_series(1, 1 + floor(random() * 60)::int)) x;
+		  FROM (SELECT random_record() AS r FROM generate_series(1, 1 + floor(random() * 150)::int)) x;
 		PERFORM trackly_import_sends_from('staging', a);
 		RETURN 'staged import';
 	WHEN 2 THEN
@@ -138,25 +158,30 @@ BEGIN
 		RETURN 'compaction';
 	ELSE
 		PERFORM trackly_import_sends(jsonb_build_object('records',
-			(SELECT jsonb_agg(random_record()) FROM generate_series(1, 1 + floor(random() * 60)::int))), b);
+			(SELECT jsonb_agg(random_record()) FROM generate_series(1, 1 + floor(random() * 150)::int))), b);
 		RETURN 'import of the other account';
 	END CASE;
 END
 $$;
 
-CREATE FUNCTION random_request() RETURNS jsonb LANGUAGE sql AS $$
+-- A request with the grouping given (a number from 0 to 7, one bit a key;
+-- the keys in a random order), over up to 3 hours or up to 12 days.
+CREATE FUNCTION random_request(keys integer) RETURNS jsonb LANGUAGE sql AS $$
 	SELECT jsonb_strip_nulls(jsonb_build_object(
-		'from', iso(f), 'to', iso(f + random() * interval '12 days' + interval '1 microsecond'),
+		'from', iso(f), 'to', iso(greatest(random_alignment(f + random() * CASE WHEN random() < 0.3 THEN interval '3 hours'
+																		   ELSE interval '12 days' END),
+										   f + interval '1 microsecond')),
 		'interval', pick(ARRAY['day', 'week', 'month']),
-		'group_by', (SELECT jsonb_agg(k ORDER BY random()) FROM unnest(ARRAY['list_id', 'creative_id', 'send_type']) k
-					  WHERE random() < 0.4),
+		'group_by', (SELECT jsonb_agg(k ORDER BY random()) FROM unnest(ARRAY['list_id', 'creative_id', 'send_type']) WITH ORDINALITY g(k, o)
+					  WHERE keys & (1 << (o::int - 1)) <> 0),
 		'imported', pick(ARRAY[true, false, NULL]),
-		'time_zone', pick(ARRAY['UTC', 'Asia/Tokyo', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe',
-								'America/Havana', 'Pacific/Chatham', NULL])))
-	  FROM (SELECT random_instant() - interval '2 days' AS f) x
+		'time_zone', CASE WHEN random() < 0.1 THEN NULL ELSE random_zone() END))
+	  FROM (SELECT random_alignment(random_instant() - CASE WHEN random() < 0.3 THEN interval '1 hour'
+															ELSE interval '2 days' END) AS f) x
 $$;
 
--- 150 rounds; after each, four random reports against the direct query.
+-- 150 rounds; after each, four random reports against the direct query,
+-- the eight groupings in turn.
 CREATE TABLE outcome (round integer, operation text, request jsonb, differs boolean);
 DO $$
 DECLARE
@@ -169,7 +194,7 @@ BEGIN
 	FOR i IN 1 .. 150 LOOP
 		op := random_round();
 		FOR j IN 1 .. 4 LOOP
-			req := random_request();
+			req := random_request((i * 4 + j) % 8);
 			INSERT INTO outcome VALUES (i, op, req,
 				trackly_report(req) IS DISTINCT FROM direct_report(req, current_setting('test.a')::bigint));
 		END LOOP;
@@ -178,12 +203,20 @@ END
 $$;
 
 SELECT count(*) AS reports_compared, count(*) FILTER (WHERE differs) AS differences,
-	   count(DISTINCT operation) AS kinds_of_writers
-  FROM outcome;
+	   count(DISTINCT operation) AS kinds_of_writers,
+	   count(DISTINCT ARRAY[g ? 'list_id', g ? 'creative_id', g ? 'send_type']) AS groupings,
+	   count(DISTINCT request->>'time_zone') AS zones
+  FROM outcome, coalesce(request->'group_by', '[]') g;
 -- Enough happened: rows stored, deleted, of both origins, in several zones.
 SELECT count(*) > 100 AS sends_stored, count(DISTINCT imported) = 2 AS both_origins FROM trackly.sends;
 SELECT (SELECT count(*) FROM trackly.history_clears) > 5 AS clears_ran,
 	   (SELECT count(*) FROM outcome WHERE (trackly_report(request)->'totals'->>'sends')::int > 0) > 100 AS reports_with_sends;
+-- Ranges from and to an hour, a quarter hour and elsewhere, each often.
+SELECT count(*) FILTER (WHERE date_bin('1 hour', t, '2000-01-01 00:00:00+00') = t) > 200 AS on_an_hour,
+	   count(*) FILTER (WHERE date_bin('15 minutes', t, '2000-01-01 00:00:00+00') = t
+						  AND date_bin('1 hour', t, '2000-01-01 00:00:00+00') <> t) > 100 AS on_a_quarter_hour,
+	   count(*) FILTER (WHERE date_bin('15 minutes', t, '2000-01-01 00:00:00+00') <> t) > 400 AS elsewhere
+  FROM outcome, unnest(ARRAY[trackly_iso8601(request->>'from'), trackly_iso8601(request->>'to')]) t;
 -- The first difference, if any, with what the direct query gives.
 SELECT round, operation, request, trackly_report(request) AS report,
 	   direct_report(request, current_setting('test.a')::bigint) AS direct

@@ -804,31 +804,34 @@ LOCK TABLE trackly.sends IN SHARE ROW EXCLUSIVE MODE;
 
 -- The rollup of trackly.sends: deltas, appended by every statement that
 -- writes sends (never updated in place, so writers never wait on one
--- another), per account and UTC quarter hour.  Every local midnight of the
--- tz database since about 1970 falls on a UTC quarter hour, so a period of
--- local days, weeks or months is a union of whole buckets.
+-- another), per account, imported and send type at two grains: every row
+-- written or deleted is counted once in its UTC quarter hour (hourly =
+-- false) and once in its UTC hour (hourly = true).  A report reads an hour
+-- row for every hour that no boundary of its periods falls inside, and
+-- quarter-hour rows only around the boundaries: a year by day is 8,760
+-- hours, whatever the number of sends.  No list or creative: that rollup
+-- would be nearly as large as the history, and writing it would cost every
+-- import more than its budget.
 CREATE TABLE trackly.send_stats (
 	account_id	bigint NOT NULL,
-	detailed	boolean NOT NULL,
+	hourly		boolean NOT NULL,
 	bucket		timestamptz NOT NULL,
 	imported	boolean NOT NULL,
 	send_type	text COLLATE "C",
-	list_id		bigint,
-	creative_id	bigint,
 	sends		bigint NOT NULL,
 	delivered	bigint NOT NULL,
 	undelivered	bigint NOT NULL
 );
 -- A report reads an account's rows of a range from this index alone (an
 -- index-only scan, once vacuum has marked the pages all-visible).
-CREATE INDEX send_stats_account_id_detailed_bucket_idx ON trackly.send_stats (account_id, detailed, bucket)
-	INCLUDE (imported, send_type, list_id, creative_id, sends, delivered, undelivered);
+CREATE INDEX send_stats_account_id_hourly_bucket_idx ON trackly.send_stats (account_id, hourly, bucket)
+	INCLUDE (imported, send_type, sends, delivered, undelivered);
 COMMENT ON TABLE trackly.send_stats IS
-	'the rollup of trackly.sends that reports read: signed counts per account, UTC quarter hour, imported and send_type (detailed = false) or also list_id and creative_id (detailed = true); a group''s rows add up to its sends; written by the triggers on trackly.sends and by the import, merged by trackly_compact_send_stats, never dumped (a restore of sends rebuilds it)';
-COMMENT ON COLUMN trackly.send_stats.detailed IS
-	'false: summed over list_id and creative_id (both NULL); true: a row per list_id and creative_id too';
+	'the rollup of trackly.sends that reports read: signed counts per account, imported and send_type, per UTC quarter hour (hourly = false) and per UTC hour (hourly = true), each send counted at both grains; a group''s rows add up to its sends; written by the triggers on trackly.sends and by the import, merged by trackly_compact_send_stats, never dumped (a restore of sends rebuilds it)';
+COMMENT ON COLUMN trackly.send_stats.hourly IS
+	'false: bucket is a UTC quarter hour; true: a UTC hour';
 COMMENT ON COLUMN trackly.send_stats.bucket IS
-	'the UTC quarter hour of sent_at: date_bin(''15 minutes'', sent_at, ''2000-01-01 00:00:00+00'')';
+	'the UTC quarter hour or hour of sent_at: date_bin(''15 minutes'' or ''1 hour'', sent_at, ''2000-01-01 00:00:00+00'')';
 COMMENT ON COLUMN trackly.send_stats.delivered IS 'sends with delivered = true';
 COMMENT ON COLUMN trackly.send_stats.undelivered IS
 	'sends with delivered = false; the rest (sends - delivered - undelivered) are unknown';
@@ -836,10 +839,11 @@ GRANT SELECT ON trackly.send_stats TO trackly_admin;
 
 -- The deltas of one statement that wrote trackly.sends, from its transition
 -- tables: one grouped INSERT, rows written counted up, rows deleted down
--- (an UPDATE both; one that changes nothing counted leaves nothing).  The
--- import writes the same deltas itself when it writes rows directly, which
--- fires no trigger; it knows these triggers by this function.  TRUNCATE
--- empties the rollup of every account, as it empties sends.
+-- (an UPDATE both; one that changes nothing counted leaves nothing), each
+-- row in its quarter hour and in its hour.  The import writes the same
+-- deltas itself when it writes rows directly, which fires no trigger; it
+-- knows these triggers by this function.  TRUNCATE empties the rollup of
+-- every account, as it empties sends.
 --
 -- Under Citus the triggers fire on each shard of sends, on its worker: the
 -- deltas go to the co-located shard of send_stats (the same hash range, on
@@ -852,23 +856,23 @@ AS $$
 DECLARE
 	target text := 'trackly.send_stats';
 	deltas constant text := $deltas$
-		INSERT INTO %s (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
-						sends, delivered, undelivered)
-		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
-			   d.list_id, d.creative_id, sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.delivered), 0),
+		INSERT INTO %s (account_id, hourly, bucket, imported, send_type, sends, delivered, undelivered)
+		SELECT d.account_id, GROUPING(d.quarter) = 1, coalesce(d.quarter, d.hour), d.imported, d.send_type,
+			   sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.delivered), 0),
 			   coalesce(sum(d.sign) FILTER (WHERE NOT d.delivered), 0)
 		  FROM (%s) d
-		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
-								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id))
+		 GROUP BY d.account_id, d.imported, d.send_type, GROUPING SETS ((d.quarter), (d.hour))
 		HAVING sum(d.sign) <> 0 OR sum(d.sign) FILTER (WHERE d.delivered) <> 0
 			   OR sum(d.sign) FILTER (WHERE NOT d.delivered) <> 0$deltas$;
 	written constant text := $rows$
-		SELECT n.account_id, pg_catalog.date_bin('15 minutes', n.sent_at, '2000-01-01 00:00:00+00') AS bucket,
-			   n.imported, n.send_type, n.list_id, n.creative_id, n.delivered, 1 AS sign
+		SELECT n.account_id, pg_catalog.date_bin('15 minutes', n.sent_at, '2000-01-01 00:00:00+00') AS quarter,
+			   pg_catalog.date_bin('1 hour', n.sent_at, '2000-01-01 00:00:00+00') AS hour,
+			   n.imported, n.send_type, n.delivered, 1 AS sign
 		  FROM new_sends n$rows$;
 	deleted constant text := $rows$
-		SELECT o.account_id, pg_catalog.date_bin('15 minutes', o.sent_at, '2000-01-01 00:00:00+00') AS bucket,
-			   o.imported, o.send_type, o.list_id, o.creative_id, o.delivered, -1 AS sign
+		SELECT o.account_id, pg_catalog.date_bin('15 minutes', o.sent_at, '2000-01-01 00:00:00+00') AS quarter,
+			   pg_catalog.date_bin('1 hour', o.sent_at, '2000-01-01 00:00:00+00') AS hour,
+			   o.imported, o.send_type, o.delivered, -1 AS sign
 		  FROM old_sends o$rows$;
 BEGIN
 	IF TG_TABLE_NAME <> 'sends' THEN
@@ -896,7 +900,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION trackly.record_send_stats() IS
-	'the triggers on trackly.sends that keep trackly.send_stats: a statement''s rows written and deleted, as signed counts in one grouped INSERT; TRUNCATE empties it';
+	'the triggers on trackly.sends that keep trackly.send_stats: a statement''s rows written and deleted, as signed counts per quarter hour and per hour in one grouped INSERT; TRUNCATE empties it';
 
 CREATE TRIGGER trackly_send_stats_insert AFTER INSERT ON trackly.sends
 	REFERENCING NEW TABLE AS new_sends
@@ -912,33 +916,32 @@ CREATE TRIGGER trackly_send_stats_truncate AFTER TRUNCATE ON trackly.sends
 
 -- The sends stored before this version, counted once: the lock above keeps
 -- every other writer out until the triggers count their writes.
-INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
-								sends, delivered, undelivered)
-SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
-	   d.list_id, d.creative_id, count(*), count(*) FILTER (WHERE d.delivered),
-	   count(*) FILTER (WHERE NOT d.delivered)
-  FROM (SELECT s.account_id, pg_catalog.date_bin('15 minutes', s.sent_at, '2000-01-01 00:00:00+00') AS bucket,
-			   s.imported, s.send_type, s.list_id, s.creative_id, s.delivered
+INSERT INTO trackly.send_stats (account_id, hourly, bucket, imported, send_type, sends, delivered, undelivered)
+SELECT d.account_id, GROUPING(d.quarter) = 1, coalesce(d.quarter, d.hour), d.imported, d.send_type,
+	   count(*), count(*) FILTER (WHERE d.delivered), count(*) FILTER (WHERE NOT d.delivered)
+  FROM (SELECT s.account_id, pg_catalog.date_bin('15 minutes', s.sent_at, '2000-01-01 00:00:00+00') AS quarter,
+			   pg_catalog.date_bin('1 hour', s.sent_at, '2000-01-01 00:00:00+00') AS hour,
+			   s.imported, s.send_type, s.delivered
 		  FROM trackly.sends s) d
- GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
-						 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id));
+ GROUP BY d.account_id, d.imported, d.send_type, GROUPING SETS ((d.quarter), (d.hour));
 
--- Daily counts per account, UTC day, list, creative, send type and origin.
+-- Daily counts per account, UTC day, list, creative, send type and origin:
+-- a plain view over trackly.sends (the rollup has no list or creative), so
+-- a query of it reads the sends it counts; filter it by account and day.
 CREATE VIEW trackly.send_stats_daily AS
-SELECT s.account_id, (s.bucket AT TIME ZONE 'UTC')::date AS day, s.list_id, s.creative_id, s.send_type,
-	   s.imported, sum(s.sends)::bigint AS sends, sum(s.delivered)::bigint AS delivered,
-	   sum(s.undelivered)::bigint AS undelivered, sum(s.sends - s.delivered - s.undelivered)::bigint AS unknown
-  FROM trackly.send_stats s
- WHERE s.detailed
- GROUP BY s.account_id, (s.bucket AT TIME ZONE 'UTC')::date, s.list_id, s.creative_id, s.send_type, s.imported
-HAVING sum(s.sends) <> 0;
+SELECT s.account_id, (s.sent_at AT TIME ZONE 'UTC')::date AS day, s.list_id, s.creative_id, s.send_type,
+	   s.imported, count(*) AS sends, count(*) FILTER (WHERE s.delivered) AS delivered,
+	   count(*) FILTER (WHERE NOT s.delivered) AS undelivered, count(*) FILTER (WHERE s.delivered IS NULL) AS unknown
+  FROM trackly.sends s
+ GROUP BY s.account_id, (s.sent_at AT TIME ZONE 'UTC')::date, s.list_id, s.creative_id, s.send_type, s.imported;
 COMMENT ON VIEW trackly.send_stats_daily IS
-	'sends per account, UTC day, list, creative, send type and imported, with the delivered, undelivered and unknown counts, from the rollup';
+	'sends per account, UTC day, list, creative, send type and imported, with the delivered, undelivered and unknown counts: a plain view over trackly.sends (not the rollup), whose cost grows with the sends it counts';
 GRANT SELECT ON trackly.send_stats_daily TO trackly_admin;
 
 -- Compaction of a table of the rollup (trackly.send_stats, or one of its
 -- Citus shards, on its worker): the deltas of each group of the accounts
--- given merged into one row, groups that add up to nothing dropped, in one
+-- given (account, grain, bucket, imported, send type: each grain merged on
+-- its own) merged into one row, groups that add up to nothing dropped, in one
 -- statement that waits for nobody: rows another compaction holds are
 -- skipped.  Returns the rows removed.
 CREATE FUNCTION trackly.compact_send_stats_rows(target regclass, accounts bigint[]) RETURNS bigint
@@ -952,8 +955,8 @@ BEGIN
 		WITH merging AS (
 			SELECT g.row_id
 			  FROM (SELECT s.ctid AS row_id, s.sends, s.delivered, s.undelivered,
-						   count(*) OVER (PARTITION BY s.account_id, s.detailed, s.bucket, s.imported, s.send_type,
-												   s.list_id, s.creative_id) AS group_rows
+						   count(*) OVER (PARTITION BY s.account_id, s.hourly, s.bucket, s.imported,
+												   s.send_type) AS group_rows
 					  FROM %1$s s
 					 WHERE s.account_id = ANY ($1)) g
 			 WHERE g.group_rows > 1 OR (g.sends = 0 AND g.delivered = 0 AND g.undelivered = 0)
@@ -967,12 +970,11 @@ BEGIN
 			 WHERE s.ctid = ANY (ARRAY(SELECT p.row_id FROM picked p))
 			RETURNING s.*
 		), merged AS (
-			INSERT INTO %1$s (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
-							  sends, delivered, undelivered)
-			SELECT r.account_id, r.detailed, r.bucket, r.imported, r.send_type, r.list_id, r.creative_id,
+			INSERT INTO %1$s (account_id, hourly, bucket, imported, send_type, sends, delivered, undelivered)
+			SELECT r.account_id, r.hourly, r.bucket, r.imported, r.send_type,
 				   sum(r.sends), sum(r.delivered), sum(r.undelivered)
 			  FROM gone r
-			 GROUP BY r.account_id, r.detailed, r.bucket, r.imported, r.send_type, r.list_id, r.creative_id
+			 GROUP BY r.account_id, r.hourly, r.bucket, r.imported, r.send_type
 			HAVING sum(r.sends) <> 0 OR sum(r.delivered) <> 0 OR sum(r.undelivered) <> 0
 			RETURNING 1
 		)
@@ -1055,17 +1057,15 @@ BEGIN
 	WITH removed AS (
 		DELETE FROM trackly.send_stats s WHERE s.account_id = $1
 	), counted AS (
-		INSERT INTO trackly.send_stats (account_id, detailed, bucket, imported, send_type, list_id, creative_id,
-										sends, delivered, undelivered)
-		SELECT d.account_id, GROUPING(d.list_id, d.creative_id) = 0, d.bucket, d.imported, d.send_type,
-			   d.list_id, d.creative_id, count(*), count(*) FILTER (WHERE d.delivered),
-			   count(*) FILTER (WHERE NOT d.delivered)
-		  FROM (SELECT s.account_id, date_bin('15 minutes', s.sent_at, '2000-01-01 00:00:00+00') AS bucket,
-					   s.imported, s.send_type, s.list_id, s.creative_id, s.delivered
+		INSERT INTO trackly.send_stats (account_id, hourly, bucket, imported, send_type, sends, delivered, undelivered)
+		SELECT d.account_id, GROUPING(d.quarter) = 1, coalesce(d.quarter, d.hour), d.imported, d.send_type,
+			   count(*), count(*) FILTER (WHERE d.delivered), count(*) FILTER (WHERE NOT d.delivered)
+		  FROM (SELECT s.account_id, date_bin('15 minutes', s.sent_at, '2000-01-01 00:00:00+00') AS quarter,
+					   date_bin('1 hour', s.sent_at, '2000-01-01 00:00:00+00') AS hour,
+					   s.imported, s.send_type, s.delivered
 				  FROM trackly.sends s
 				 WHERE s.account_id = $1) d
-		 GROUP BY GROUPING SETS ((d.account_id, d.bucket, d.imported, d.send_type),
-								 (d.account_id, d.bucket, d.imported, d.send_type, d.list_id, d.creative_id))
+		 GROUP BY d.account_id, d.imported, d.send_type, GROUPING SETS ((d.quarter), (d.hour))
 		RETURNING 1
 	)
 	SELECT count(*) FROM counted$rebuild$
@@ -1243,13 +1243,16 @@ COMMENT ON FUNCTION trackly.report_request(jsonb) IS
 -- the call began with, so a report shows all or nothing of an import or a
 -- clear that commits while it runs.
 --
--- It reads the rollup: for each period, the account's rows of its buckets
--- (detailed ones only when list_id or creative_id is asked for), summed by
--- one range scan of the index.  A bucket is counted from
--- trackly.sends instead when the rollup cannot split it: the bucket that
--- from or to falls inside, and one that a period begins inside (a zone's
--- offset not a multiple of 15 minutes on that date: local mean time, before
--- about 1970).
+-- Without list_id or creative_id it reads the rollup.  The boundaries of a
+-- report are from, to and the first instant of each period; each period,
+-- clipped to the range, is read as at most three range scans of the
+-- index: the hour rows of the UTC hours it holds whole, then the quarter-hour
+-- rows of the quarters it holds whole in the hours at its two ends.  A
+-- quarter hour that a boundary falls strictly inside (from or to not on a
+-- quarter hour, or a period that begins inside one: an offset not a
+-- multiple of 15 minutes, local mean time before about 1970) is counted
+-- from trackly.sends, as are the rows of a report by list or creative,
+-- which the rollup does not hold.
 CREATE FUNCTION trackly.report_run(body jsonb, account_id bigint) RETURNS jsonb
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
@@ -1257,18 +1260,22 @@ AS $$
 DECLARE
 	r record;
 	origin constant timestamptz := '2000-01-01 00:00:00+00';
-	first_bucket timestamptz;
-	last_bucket timestamptz;
+	first_hour timestamptz;
+	last_hour timestamptz;
 	low timestamptz;
 	high timestamptz;
 	p record;
 	split timestamptz[];
+	by_sends boolean;
+	counted text;
 	key_columns text := '';
 	key_fields text := '';
 	key_order text := '';
 	stats_keys text := '';
 	stats_group text := '()';
 	sends_keys text := '';
+	sends_group text := '1';
+	i integer;
 	k text;
 	report jsonb;
 BEGIN
@@ -1279,29 +1286,75 @@ BEGIN
 
 	-- Periods only where the account has sends: a range of centuries costs
 	-- what its sends' span costs.
-	SELECT min(s.bucket), max(s.bucket) INTO first_bucket, last_bucket
+	SELECT min(s.bucket), max(s.bucket) INTO first_hour, last_hour
 	  FROM trackly.send_stats s
-	 WHERE s.account_id = report_run.account_id AND NOT s.detailed;
-	low := greatest(r.range_from, first_bucket);
-	high := least(r.range_to, last_bucket + interval '15 minutes');
-	IF first_bucket IS NULL OR low >= high THEN
+	 WHERE s.account_id = report_run.account_id AND s.hourly;
+	low := greatest(r.range_from, first_hour);
+	high := least(r.range_to, last_hour + interval '1 hour');
+	IF first_hour IS NULL OR low >= high THEN
 		RETURN jsonb_build_object('rows', '[]'::jsonb, 'errors', '[]'::jsonb,
 			'totals', jsonb_build_object('sends', 0, 'delivered', 0, 'undelivered', 0, 'unknown', 0,
 										 'delivery_rate', NULL));
 	END IF;
 	SELECT * INTO p FROM trackly.report_periods(r.time_zone, r.unit, low, high);
+	by_sends := r.group_by && ARRAY['list_id', 'creative_id'];
 	split := ARRAY(SELECT DISTINCT date_bin('15 minutes', x, origin)
 					 FROM unnest(p.starts || ARRAY[r.range_from, r.range_to]) x
-					WHERE date_bin('15 minutes', x, origin) <> x);
+					WHERE date_bin('15 minutes', x, origin) <> x AND NOT by_sends);
 
-	FOREACH k IN ARRAY r.group_by LOOP
+	FOR i IN 1 .. cardinality(r.group_by) LOOP
+		k := r.group_by[i];
 		key_columns := key_columns || format(', %I', k);
 		key_fields := key_fields || format(', %L, g.%I', k, k);
 		key_order := key_order || format(', g.%I NULLS LAST', k);
 		stats_keys := stats_keys || format('s.%I, ', k);
 		stats_group := stats_group || format(', s.%I', k);
-		sends_keys := sends_keys || CASE k WHEN 'send_type' THEN ', t.send_type COLLATE "C"' ELSE format(', t.%I', k) END;
+		sends_keys := sends_keys || CASE k WHEN 'send_type' THEN ', t.send_type COLLATE "C" AS send_type'
+										   ELSE format(', t.%I', k) END;
+		sends_group := sends_group || format(', %s', i + 1);
 	END LOOP;
+
+	-- The sends counted from trackly.sends, by period and keys: every send
+	-- of the range, or only those of the quarter hours a boundary splits.
+	counted := format($sends$
+		SELECT width_bucket(t.sent_at, $7)%1$s, count(*) AS sends, count(*) FILTER (WHERE t.delivered) AS delivered,
+			   count(*) FILTER (WHERE NOT t.delivered) AS undelivered
+		  FROM trackly.sends t
+		 WHERE t.account_id = $1 AND t.sent_at >= $3 AND t.sent_at < $4
+		   AND ($5 IS NULL OR t.imported = $5)
+		   AND (NOT $2 OR date_bin('15 minutes', t.sent_at, $9) = ANY ($8))
+		 GROUP BY %2$s$sends$, sends_keys, sends_group);
+	IF NOT by_sends THEN
+		counted := format($rollup$
+			WITH period AS (
+				SELECT p.n::integer AS n, greatest(p.start, $3) AS a, least(coalesce($7[p.n + 1], 'infinity'), $4) AS b
+				  FROM unnest($7) WITH ORDINALITY p(start, n)
+			), edge AS (
+				SELECT x.n, date_bin('15 minutes', x.a + interval '15 minutes' - interval '1 microsecond', $9) AS q1,
+					   date_bin('1 hour', x.a + interval '1 hour' - interval '1 microsecond', $9) AS h1,
+					   date_bin('1 hour', x.b, $9) AS h2, date_bin('15 minutes', x.b, $9) AS q2
+				  FROM period x
+				 WHERE x.a < x.b
+			), segment AS (
+				SELECT e.n, true AS hourly, e.h1 AS first, e.h2 AS last FROM edge e WHERE e.h1 < e.h2
+				UNION ALL
+				SELECT e.n, false, e.q1, least(e.h1, e.q2) FROM edge e WHERE e.q1 < least(e.h1, e.q2)
+				UNION ALL
+				SELECT e.n, false, greatest(e.h1, e.h2), e.q2 FROM edge e WHERE greatest(e.h1, e.h2) < e.q2
+			)
+			SELECT g.n AS period%1$s, r.sends, r.delivered, r.undelivered
+			  FROM segment g,
+			  LATERAL (SELECT %2$s sum(s.sends) AS sends, sum(s.delivered) AS delivered,
+							  sum(s.undelivered) AS undelivered
+						 FROM trackly.send_stats s
+						WHERE s.account_id = $1 AND s.hourly = g.hourly
+						  AND s.bucket >= g.first AND s.bucket < g.last
+						  AND ($5 IS NULL OR s.imported = $5)
+						GROUP BY %3$s) r
+			UNION ALL
+			SELECT * FROM (%4$s) t
+			 WHERE cardinality($8) > 0$rollup$, key_columns, stats_keys, stats_group, counted);
+	END IF;
 
 	EXECUTE format($report$
 		SELECT jsonb_build_object(
@@ -1317,36 +1370,17 @@ BEGIN
 				'errors', '[]'::jsonb)
 		  FROM (SELECT c.period%3$s, sum(c.sends)::bigint AS sends, sum(c.delivered)::bigint AS delivered,
 					   sum(c.undelivered)::bigint AS undelivered
-				  FROM (SELECT p.n::integer AS period%3$s, r.sends, r.delivered, r.undelivered
-						  FROM unnest($7) WITH ORDINALITY p(start, n),
-						  LATERAL (SELECT %4$s sum(s.sends) AS sends, sum(s.delivered) AS delivered,
-										  sum(s.undelivered) AS undelivered
-									 FROM trackly.send_stats s
-									WHERE s.account_id = $1 AND s.detailed = $2
-									  AND s.bucket >= greatest(p.start, date_bin('15 minutes', $3, $9))
-									  AND s.bucket < least(coalesce($7[p.n + 1], 'infinity'), $4)
-									  AND ($5 IS NULL OR s.imported = $5)
-									  AND s.bucket <> ALL ($8)
-									GROUP BY %6$s) r
-						UNION ALL
-						SELECT width_bucket(t.sent_at, $7)%5$s, 1, (t.delivered IS TRUE)::integer,
-							   (t.delivered IS FALSE)::integer
-						  FROM trackly.sends t
-						 WHERE cardinality($8) > 0 AND t.account_id = $1
-						   AND t.sent_at >= $10 AND t.sent_at < $11
-						   AND ($5 IS NULL OR t.imported = $5)
-						   AND date_bin('15 minutes', t.sent_at, $9) = ANY ($8)) c
+				  FROM (%4$s) c(period%3$s, sends, delivered, undelivered)
 				 GROUP BY c.period%3$s
 				HAVING sum(c.sends) <> 0) g
-		$report$, key_fields, key_order, key_columns, stats_keys, sends_keys, stats_group)
+		$report$, key_fields, key_order, key_columns, counted)
 	  INTO report
-	 USING account_id, r.group_by && ARRAY['list_id', 'creative_id'], low, high, r.imported,
-		   p.periods, p.starts, split, origin, r.range_from, r.range_to;
+	 USING account_id, NOT by_sends, low, high, r.imported, p.periods, p.starts, split, origin;
 	RETURN report;
 END
 $$;
 COMMENT ON FUNCTION trackly.report_run(jsonb, bigint) IS
-	'a report of an account''s sends by period and the keys asked for, from the rollup (and from trackly.sends for buckets the rollup cannot split)';
+	'a report of an account''s sends by period and the keys asked for: from the rollup''s hours and quarter hours (and trackly.sends for quarter hours a boundary splits), or from trackly.sends when grouped by list_id or creative_id';
 
 CREATE FUNCTION trackly_report(jsonb) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER

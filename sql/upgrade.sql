@@ -128,7 +128,7 @@ SELECT trackly_import_errors('{"import_id": 1}', :account) AS errors_of_the_0_2_
 SELECT trackly_report('{"from": "2025-11-15T00:00:00Z", "to": "2025-11-16T00:00:00Z", "interval": "day"}', :account)->'totals'
 	   AS report_of_the_history,
 	   (SELECT count(*) FROM trackly.sends WHERE account_id = :account) AS sends,
-	   (SELECT sum(sends) FROM trackly.send_stats WHERE account_id = :account AND NOT detailed) AS in_the_rollup;
+	   (SELECT sum(sends) FROM trackly.send_stats WHERE account_id = :account AND NOT hourly) AS in_the_rollup;
 SELECT trackly_clear_history('{"import_id": 1, "ids": ["u1", "u3"]}', :account) AS cleared;
 SELECT id FROM trackly.sends WHERE account_id = :account ORDER BY id;
 SELECT source, filters, deleted_count FROM trackly.history_clears;

@@ -2,8 +2,9 @@
 
 POST /v2/reports/sends (and /api/v2/reports/sends), called with the page's
 kinds of clients (curl, Python's requests, Node's fetch): a report of history
-imported through the API, by day in a time zone and grouped, equal to the same
-query run over trackly.sends; a clear seen by the next report; another
+imported through the API, by day in a time zone and grouped (by list and send
+type, read from trackly.sends; by send type, read from the rollup), equal to
+the same query run over trackly.sends; a clear seen by the next report; another
 account's key sees only its own sends; every status it answers (200, 400, 401,
 405, and nginx's 413 and 411) in the report's shape.
 """
@@ -134,6 +135,10 @@ def main():
                  (resp.status_code, sorted(body), body.get("errors"), body.get("totals", {}).get("sends")),
                  (200, ["errors", "rows", "totals"], [], 500))
     checks.equal("... its rows equal the GROUP BY over trackly.sends", body.get("rows"), direct(a, request))
+    request = dict(request, group_by=["send_type"], to="2025-11-09T12:30:00Z")
+    resp = post(REPORT_URL, key_a, request)
+    checks.equal("report by send type in Kathmandu, from the rollup's hours and quarter hours: the GROUP BY's rows",
+                 (resp.status_code, (parse_json(resp.text) or {}).get("rows")), (200, direct(a, request)))
     request = {"from": "2025-11-03T10:07:00Z", "to": "2025-11-08T00:00:00.5Z", "interval": "week",
                "time_zone": "America/New_York"}
     status, body = curl(BASE + REPORT_PATHS[1], key_a, request)
