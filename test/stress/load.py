@@ -29,7 +29,9 @@ Every error is counted by SQLSTATE; any but the cancels the tool caused
 itself (57014) is a failure.  After the run the tables are checked: every
 valid id of an answered call is stored, once; nothing else is; each answer's
 counts are its trackly.imports row and add up to what trackly.sends and
-trackly.import_errors hold; cancelled calls left nothing.
+trackly.import_errors hold; cancelled calls left nothing; the report's
+rollup (trackly.send_stats, written by the import's direct write and by the
+triggers of its SQL path) adds up to trackly.sends.
 
     /usr/bin/python3 test/stress/load.py --clients 8 --calls 200000
 

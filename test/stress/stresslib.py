@@ -238,6 +238,19 @@ def check_tables(checks, dbname, ledger, exact_calls=True):
         for account in ledger.answered:
             stored[account] = [row[0] for row in conn.execute(
                 "SELECT id FROM trackly.sends WHERE account_id = %s", (account,))]
+        # The rollup (both grains) against a count of the rows themselves.
+        rollup_off = conn.execute(
+            "WITH r AS (SELECT account_id, hourly, bucket, imported, send_type, sum(sends) AS n,"
+            "                  sum(delivered) AS d, sum(undelivered) AS u"
+            "             FROM trackly.send_stats GROUP BY 1, 2, 3, 4, 5 HAVING sum(sends) <> 0),"
+            "     t AS (SELECT s.account_id, g.hourly,"
+            "                  date_bin(CASE WHEN g.hourly THEN interval '1 hour' ELSE interval '15 minutes' END,"
+            "                           s.sent_at, '2000-01-01 00:00:00+00') AS bucket,"
+            "                  s.imported, s.send_type COLLATE \"C\" AS send_type, count(*) AS n,"
+            "                  count(*) FILTER (WHERE s.delivered) AS d, count(*) FILTER (WHERE NOT s.delivered) AS u"
+            "             FROM trackly.sends s, (VALUES (false), (true)) g(hourly) GROUP BY 1, 2, 3, 4, 5)"
+            " SELECT (SELECT count(*) FROM (SELECT * FROM r EXCEPT ALL SELECT * FROM t) x)"
+            "      + (SELECT count(*) FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM r) x)").fetchone()[0]
         bad_numbers = conn.execute(
             "SELECT count(*) FROM trackly.sends WHERE NOT trackly_is_e164(to_number)"
             " OR sent_at <> %s::timestamptz OR message = %s OR NOT imported",
@@ -286,6 +299,8 @@ def check_tables(checks, dbname, ledger, exact_calls=True):
                 explain(dbname, ledger, account, _some(unanswered & sent, 3))
     checks.ok(bad_numbers == 0, "nothing invalid is stored (numbers, timestamps, refused messages)",
               f"{bad_numbers} rows")
+    checks.ok(rollup_off == 0, "the report's rollup (trackly.send_stats) adds up to trackly.sends",
+              f"{rollup_off} groups differ")
     return sum(len(ids) for ids in stored.values())
 
 
