@@ -2,7 +2,7 @@
 """import_bench.py: the import benchmark of trackly_history.
 
     /usr/bin/python3 test/bench/import_bench.py [--records 200000] [--rounds 5]
-        [--memory-calls 3000] [--only a,b,c,d,e] [--ways import,copy,sql,parse,upsert,literal,send,json]
+        [--memory-calls 3000] [--only a,b,c,d,e] [--ways import,copy,sql,parse,upsert,literal,send,json,norollup]
         [--profile import,copy,sql] [--keep-db]
 
 Loads the same generated send records several ways into tables of the same
@@ -36,6 +36,10 @@ and references, which only show where the time of a JSON import goes:
           named in --ways).
   json    SELECT json_typeof($1::json): json_in checks the text but builds
           nothing (a; only when named in --ways).
+  norollup the import into a database of its own whose trackly.sends has
+          no rollup triggers, so nothing is counted into trackly.send_stats:
+          what the report's rollup costs the import (only when named in
+          --ways).
 
 psycopg 3 binds parameters server-side, as PostgREST and modern drivers do:
 the body travels in the Bind message and never goes through the SQL lexer
@@ -440,10 +444,27 @@ class BaselineWay(ImportWay):
         return [self.peers[id(c)] for c in conns]
 
 
+class NoRollupWay(BaselineWay):
+    """The import of this build into a database of its own whose trackly.sends has no rollup
+    triggers, so that no import counts its rows into trackly.send_stats: what the rollup costs."""
+    key = "norollup"
+    title = "import, no rollup"
+    extension = "trackly_history"
+
+    def setup(self, conn, account_id):
+        self.db = conn.info.dbname + "_norollup"
+        base = benchlib.ensure_database(self.db, fresh=True, extension=self.extension)
+        with base.cursor() as cur:
+            for event in ("insert", "update", "delete", "truncate"):
+                cur.execute("DROP TRIGGER IF EXISTS trackly_send_stats_%s ON trackly.sends" % event)
+        self.peers[id(conn)] = base
+        ImportWay.setup(self, base, setup_account(base))
+
+
 # The ways: the three implementations, then the diagnostic references.
 WAYS = [ImportWay(), CopyWay(), SqlWay(), ParseWay(), UpsertWay(), LiteralImportWay(), SendWay(), JsonWay(),
-        BaselineWay()]
-DEFAULT_WAYS = "import,copy,sql,parse,upsert"
+        BaselineWay(), NoRollupWay()]
+DEFAULT_WAYS = "import,copy,sql,parse,upsert,norollup"
 
 
 # ---------------------------------------------------------------------------
@@ -842,6 +863,13 @@ def print_targets(scenarios, memory):
         if s and s.rate(imp) and s.rate(pure):
             ratio = s.rate(imp) / s.rate(pure)
             add("%s: import >= 3 x faster than pure SQL" % s.title, "%.2f x" % ratio, ratio >= 3)
+    norollup = NoRollupWay()
+    for key in ("fresh", "mixed"):
+        s = by.get(key)
+        if s and imp.key in s.seconds and norollup.key in s.seconds:
+            ratio, low, high = paired_ratio(s.seconds[imp.key], s.seconds[norollup.key])
+            add("%s: the rollup costs the import <= 10 %% of its time" % s.title,
+                "%.2f x (rounds %.2f to %.2f)" % (ratio, low, high), ratio <= 1.10)
     if "replay" in by and imp.key in by["replay"].seconds:
         ratio, low, high = paired_ratio(by["replay"].seconds[imp.key], by["fresh"].seconds[imp.key])
         add("replay: time <= %.1f x the fresh import's" % REPLAY_TARGET,
