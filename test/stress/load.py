@@ -63,7 +63,9 @@ class Workload:
         self.accounts = accounts
         self.patterns = [(p, w) for p, w in PATTERNS if p in patterns]
         self.lock = threading.Lock()
-        self.frontier = 1000
+        # Above the widest reach below the frontier (a staged request's 1,800
+        # ids), so that no id is negative: the ledger's bitmaps hold ids >= 0.
+        self.frontier = 2000
         self.recent = collections.deque(maxlen=32)
         self.pool_calls = 0
         self.pool_base = 0

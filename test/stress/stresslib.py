@@ -64,6 +64,8 @@ class Bitmap:
         self.bits = bytearray()
 
     def add(self, n):
+        if n < 0:
+            raise ValueError(f"a Bitmap holds integers >= 0, not {n}")
         byte = n >> 3
         if byte >= len(self.bits):
             self.bits.extend(bytes(max(byte + 1 - len(self.bits), len(self.bits))))
