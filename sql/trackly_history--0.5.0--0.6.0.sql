@@ -141,13 +141,11 @@ $$;
 COMMENT ON FUNCTION trackly.json_instant(text, jsonb) IS
 	'a date-time filter as an instant (the contract''s ISO 8601 grammar), or the sentence that says what is wrong with it';
 
--- ---------------------------------------------------------------------------
--- Clear History
--- ---------------------------------------------------------------------------
-
--- The answer to a clear refused as a whole; sets PostgREST's response.status
--- (and, for a 404, the header nginx tells it from PostgREST's own 404 by).
-CREATE FUNCTION trackly.clear_failure(code text, status integer, error text) RETURNS jsonb
+-- The answer to a request of one of the APIs below ('clear',
+-- 'import_errors', 'report') refused as a whole: that API's empty answer
+-- with the error, and PostgREST's response.status set (for a 404, also the
+-- header nginx tells it from PostgREST's own 404 by).
+CREATE FUNCTION trackly.request_failure(api text, code text, status integer, error text) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -156,13 +154,54 @@ BEGIN
 	IF status = 404 THEN
 		PERFORM set_config('response.headers', format('[{"X-Trackly-Code": "%s"}]', code), true);
 	END IF;
-	RETURN jsonb_build_object('deleted_count', 0,
-							  'errors', jsonb_build_array(jsonb_build_object('index', NULL, 'id', NULL,
-																			 'code', code, 'error', error)));
+	RETURN CASE api
+			   WHEN 'clear' THEN '{"deleted_count": 0}'::jsonb
+			   WHEN 'import_errors' THEN '{"import_id": null, "next_offset": null}'::jsonb
+			   ELSE '{"rows": [], "totals": null}'::jsonb
+		   END
+		   || jsonb_build_object('errors', jsonb_build_array(jsonb_build_object('index', NULL, 'id', NULL,
+																				  'code', code, 'error', error)));
 END
 $$;
-COMMENT ON FUNCTION trackly.clear_failure(text, integer, text) IS
-	'the answer to a clear refused as a whole, with response.status set';
+COMMENT ON FUNCTION trackly.request_failure(text, text, integer, text) IS
+	'the answer to a clear, import errors or report request refused as a whole, in that API''s shape, with response.status set';
+
+-- A request of an API form (the key's account): the key checked first, as
+-- trackly_import_sends(jsonb) checks it, then, for a raw HTTP body, that the
+-- bytes are UTF-8 JSON nested at most 64 deep (else invalid_body), then the
+-- API's run for the key's account.
+CREATE FUNCTION trackly.serve_request(api text, body jsonb, raw bytea, from_raw boolean) RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	auth record;
+	parsed record;
+BEGIN
+	SELECT * INTO auth FROM trackly.authenticate_request();
+	IF auth.code IS NOT NULL THEN
+		RETURN trackly.request_failure(api, auth.code, 401, auth.error);
+	END IF;
+	IF from_raw THEN
+		SELECT * INTO parsed FROM trackly.parse_request_body(raw);
+		IF parsed.error IS NOT NULL THEN
+			RETURN trackly.request_failure(api, 'invalid_body', 400, parsed.error);
+		END IF;
+		body := parsed.body;
+	END IF;
+	CASE api
+		WHEN 'clear' THEN RETURN trackly.clear_history_run(body, auth.account_id, auth.api_key_id);
+		WHEN 'import_errors' THEN RETURN trackly.import_errors_run(body, auth.account_id);
+		ELSE RETURN trackly.report_run(body, auth.account_id);
+	END CASE;
+END
+$$;
+COMMENT ON FUNCTION trackly.serve_request(text, jsonb, bytea, boolean) IS
+	'an API-key request of the clear, import errors or report API (the body as jsonb, or raw bytes to check): the key, the body, then the API for the key''s account';
+
+-- ---------------------------------------------------------------------------
+-- Clear History
+-- ---------------------------------------------------------------------------
 
 -- The filters of a clear request, or the first fault of its body (code and
 -- sentence): the body, its keys, each filter in the order of the README,
@@ -319,12 +358,12 @@ DECLARE
 BEGIN
 	SELECT * INTO f FROM trackly.clear_filters(body);
 	IF f.code IS NOT NULL THEN
-		RETURN trackly.clear_failure(f.code, 400, f.error);
+		RETURN trackly.request_failure('clear', f.code, 400, f.error);
 	END IF;
 	IF f.import_id IS NOT NULL
 	   AND NOT EXISTS (SELECT FROM trackly.imports i
 					    WHERE i.account_id = clear_history_run.account_id AND i.id = f.import_id) THEN
-		RETURN trackly.clear_failure('import_not_found', 404,
+		RETURN trackly.request_failure('clear', 'import_not_found', 404,
 			'The import_id names no import of this account: send the import_id an import of this account answered.');
 	END IF;
 
@@ -357,14 +396,8 @@ CREATE FUNCTION trackly_clear_history(jsonb) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	auth record;
 BEGIN
-	SELECT * INTO auth FROM trackly.authenticate_request();
-	IF auth.code IS NOT NULL THEN
-		RETURN trackly.clear_failure(auth.code, 401, auth.error);
-	END IF;
-	RETURN trackly.clear_history_run($1, auth.account_id, auth.api_key_id);
+	RETURN trackly.serve_request('clear', $1, NULL, false);
 END
 $$;
 COMMENT ON FUNCTION trackly_clear_history(jsonb) IS
@@ -386,19 +419,8 @@ CREATE FUNCTION trackly_clear_history_body(bytea) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	auth record;
-	parsed record;
 BEGIN
-	SELECT * INTO auth FROM trackly.authenticate_request();
-	IF auth.code IS NOT NULL THEN
-		RETURN trackly.clear_failure(auth.code, 401, auth.error);
-	END IF;
-	SELECT * INTO parsed FROM trackly.parse_request_body($1);
-	IF parsed.error IS NOT NULL THEN
-		RETURN trackly.clear_failure('invalid_body', 400, parsed.error);
-	END IF;
-	RETURN trackly.clear_history_run(parsed.body, auth.account_id, auth.api_key_id);
+	RETURN trackly.serve_request('clear', NULL, $1, true);
 END
 $$;
 COMMENT ON FUNCTION trackly_clear_history_body(bytea) IS
@@ -407,25 +429,6 @@ COMMENT ON FUNCTION trackly_clear_history_body(bytea) IS
 -- ---------------------------------------------------------------------------
 -- An import's errors, page by page
 -- ---------------------------------------------------------------------------
-
--- The answer to a request for an import's errors refused as a whole.
-CREATE FUNCTION trackly.import_errors_failure(code text, status integer, error text) RETURNS jsonb
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM set_config('response.status', status::text, true);
-	IF status = 404 THEN
-		PERFORM set_config('response.headers', format('[{"X-Trackly-Code": "%s"}]', code), true);
-	END IF;
-	RETURN jsonb_build_object('import_id', NULL,
-							  'errors', jsonb_build_array(jsonb_build_object('index', NULL, 'id', NULL,
-																			 'code', code, 'error', error)),
-							  'next_offset', NULL);
-END
-$$;
-COMMENT ON FUNCTION trackly.import_errors_failure(text, integer, text) IS
-	'the answer to a request for an import''s errors refused as a whole, with response.status set';
 
 -- The page a request asks for, or the first fault of its body.
 CREATE FUNCTION trackly.import_errors_page(body jsonb,
@@ -505,11 +508,11 @@ DECLARE
 BEGIN
 	SELECT * INTO p FROM trackly.import_errors_page(body);
 	IF p.code IS NOT NULL THEN
-		RETURN trackly.import_errors_failure(p.code, 400, p.error);
+		RETURN trackly.request_failure('import_errors', p.code, 400, p.error);
 	END IF;
 	IF NOT EXISTS (SELECT FROM trackly.imports i
 					WHERE i.account_id = import_errors_run.account_id AND i.id = p.import_id) THEN
-		RETURN trackly.import_errors_failure('import_not_found', 404,
+		RETURN trackly.request_failure('import_errors', 'import_not_found', 404,
 			'The import_id names no import of this account: send the import_id an import of this account answered.');
 	END IF;
 	IF p.first > 0 THEN
@@ -541,14 +544,8 @@ CREATE FUNCTION trackly_import_errors(jsonb) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	auth record;
 BEGIN
-	SELECT * INTO auth FROM trackly.authenticate_request();
-	IF auth.code IS NOT NULL THEN
-		RETURN trackly.import_errors_failure(auth.code, 401, auth.error);
-	END IF;
-	RETURN trackly.import_errors_run($1, auth.account_id);
+	RETURN trackly.serve_request('import_errors', $1, NULL, false);
 END
 $$;
 COMMENT ON FUNCTION trackly_import_errors(jsonb) IS
@@ -570,19 +567,8 @@ CREATE FUNCTION trackly_import_errors_body(bytea) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	auth record;
-	parsed record;
 BEGIN
-	SELECT * INTO auth FROM trackly.authenticate_request();
-	IF auth.code IS NOT NULL THEN
-		RETURN trackly.import_errors_failure(auth.code, 401, auth.error);
-	END IF;
-	SELECT * INTO parsed FROM trackly.parse_request_body($1);
-	IF parsed.error IS NOT NULL THEN
-		RETURN trackly.import_errors_failure('invalid_body', 400, parsed.error);
-	END IF;
-	RETURN trackly.import_errors_run(parsed.body, auth.account_id);
+	RETURN trackly.serve_request('import_errors', NULL, $1, true);
 END
 $$;
 COMMENT ON FUNCTION trackly_import_errors_body(bytea) IS
@@ -695,8 +681,9 @@ COMMENT ON PROCEDURE trackly_purge_import_errors_batched(interval, integer) IS
 REVOKE ALL ON FUNCTION trackly.authenticate_request(), trackly.parse_request_body(bytea),
 	trackly.calling_role(), trackly.shown_value(text), trackly.explain_iso8601(text),
 	trackly.json_shown(jsonb), trackly.json_integer(jsonb, numeric, numeric), trackly.json_message_id(jsonb),
-	trackly.json_instant(text, jsonb), trackly.clear_failure(text, integer, text), trackly.clear_filters(jsonb),
-	trackly.clear_history_run(jsonb, bigint, bigint), trackly.import_errors_failure(text, integer, text),
+	trackly.json_instant(text, jsonb), trackly.request_failure(text, text, integer, text),
+	trackly.serve_request(text, jsonb, bytea, boolean), trackly.clear_filters(jsonb),
+	trackly.clear_history_run(jsonb, bigint, bigint),
 	trackly.import_errors_page(jsonb), trackly.import_errors_run(jsonb, bigint), trackly.purge_cutoff(interval),
 	trackly.purge_import_errors_batch(timestamptz, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION trackly.purge_cutoff(interval), trackly.purge_import_errors_batch(timestamptz, integer)
@@ -1091,21 +1078,6 @@ CREATE FUNCTION trackly.report_periods(time_zone text, unit text, first timestam
 COMMENT ON FUNCTION trackly.report_periods(text, text, timestamptz, timestamptz) IS
 	'the local days, ISO weeks or months of a time zone that hold an instant from first to last (exclusive), each with the first instant that is in it';
 
--- The answer to a report refused as a whole.
-CREATE FUNCTION trackly.report_failure(code text, status integer, error text) RETURNS jsonb
-	LANGUAGE plpgsql VOLATILE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM set_config('response.status', status::text, true);
-	RETURN jsonb_build_object('rows', '[]'::jsonb, 'totals', NULL,
-							  'errors', jsonb_build_array(jsonb_build_object('index', NULL, 'id', NULL,
-																			 'code', code, 'error', error)));
-END
-$$;
-COMMENT ON FUNCTION trackly.report_failure(text, integer, text) IS
-	'the answer to a report refused as a whole, with response.status set';
-
 -- What a report request asks for, or the first fault of its body: the
 -- body, its keys, each field in the order of the README, then the range.
 CREATE FUNCTION trackly.report_request(body jsonb,
@@ -1281,7 +1253,7 @@ DECLARE
 BEGIN
 	SELECT * INTO r FROM trackly.report_request(body);
 	IF r.code IS NOT NULL THEN
-		RETURN trackly.report_failure(r.code, 400, r.error);
+		RETURN trackly.request_failure('report', r.code, 400, r.error);
 	END IF;
 
 	-- Periods only where the account has sends: a range of centuries costs
@@ -1386,14 +1358,8 @@ CREATE FUNCTION trackly_report(jsonb) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	auth record;
 BEGIN
-	SELECT * INTO auth FROM trackly.authenticate_request();
-	IF auth.code IS NOT NULL THEN
-		RETURN trackly.report_failure(auth.code, 401, auth.error);
-	END IF;
-	RETURN trackly.report_run($1, auth.account_id);
+	RETURN trackly.serve_request('report', $1, NULL, false);
 END
 $$;
 COMMENT ON FUNCTION trackly_report(jsonb) IS
@@ -1415,19 +1381,8 @@ CREATE FUNCTION trackly_report_body(bytea) RETURNS jsonb
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	auth record;
-	parsed record;
 BEGIN
-	SELECT * INTO auth FROM trackly.authenticate_request();
-	IF auth.code IS NOT NULL THEN
-		RETURN trackly.report_failure(auth.code, 401, auth.error);
-	END IF;
-	SELECT * INTO parsed FROM trackly.parse_request_body($1);
-	IF parsed.error IS NOT NULL THEN
-		RETURN trackly.report_failure('invalid_body', 400, parsed.error);
-	END IF;
-	RETURN trackly.report_run(parsed.body, auth.account_id);
+	RETURN trackly.serve_request('report', NULL, $1, true);
 END
 $$;
 COMMENT ON FUNCTION trackly_report_body(bytea) IS
@@ -1435,7 +1390,7 @@ COMMENT ON FUNCTION trackly_report_body(bytea) IS
 
 REVOKE ALL ON FUNCTION trackly.record_send_stats(), trackly.compact_send_stats_rows(regclass, bigint[]),
 	trackly.time_zone_name(text), trackly.report_periods(text, text, timestamptz, timestamptz),
-	trackly.report_failure(text, integer, text), trackly.report_request(jsonb),
+	trackly.report_request(jsonb),
 	trackly.report_run(jsonb, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION trackly_report(jsonb), trackly_report(jsonb, bigint), trackly_report_body(bytea),
 	trackly_compact_send_stats(bigint), trackly_rebuild_send_stats(bigint) FROM PUBLIC;

@@ -12,6 +12,8 @@ import os
 import socket
 import subprocess
 import sys
+
+import requests
 import urllib.parse
 
 BASE = os.environ["TRACKLY_HTTP_BASE"]
@@ -191,4 +193,61 @@ def response_problems(body, expected):
     import_id = body.get("import_id")
     if not (type(import_id) is int and import_id > 0):
         problems.append(f"import_id is {import_id!r}, not a positive integer")
+    return problems
+
+
+# A client of the APIs beside the import (Clear History, an import's errors,
+# the report), as the page's kinds of clients call them.
+session = requests.Session()
+
+
+def api_post(url, key, body=None, data=None):
+    """POST as a JSON API client: the key (None: none) and a body as JSON, or raw data."""
+    headers = {"Content-Type": "application/json"}
+    if key is not None:
+        headers["X-Api-Key"] = key
+    return session.post(url, json=body, data=data, headers=headers, timeout=60)
+
+
+def api_curl(url, key, body):
+    """curl as the page's example calls the API; returns (status, parsed body)."""
+    done = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", "-X", "POST", url,
+                           "-H", f"X-Api-Key: {key}", "-H", "Content-Type: application/json",
+                           "-d", json.dumps(body)], capture_output=True, text=True, timeout=60)
+    text, _, status = done.stdout.rpartition("\n")
+    return int(status or 0), parse_json(text)
+
+
+NODE = """
+const [url, key, body] = process.argv.slice(1);
+const response = await fetch(url, {
+  method: "POST",
+  headers: {"X-Api-Key": key, "Content-Type": "application/json"},
+  body,
+});
+console.log(JSON.stringify({status: response.status, body: await response.json()}));
+"""
+
+
+def api_node(url, key, body):
+    """Node's fetch, as the page's Node.js example; returns (status, parsed body)."""
+    done = subprocess.run(["node", "--input-type=module", "-e", NODE, url, key, json.dumps(body)],
+                          capture_output=True, text=True, timeout=60)
+    out = parse_json(done.stdout) or {}
+    return out.get("status"), out.get("body")
+
+
+def error_problems(errors, code):
+    """What is wrong with the errors of a request-level refusal: one error, this
+    code, null index and id, a sentence.  An empty list when nothing is."""
+    if not (isinstance(errors, list) and len(errors) == 1 and isinstance(errors[0], dict)):
+        return [f"errors is {errors!r}"]
+    e = errors[0]
+    problems = []
+    if e.get("code") != code:
+        problems.append(f"code {e.get('code')!r}, not {code!r}")
+    if e.get("index", 0) is not None or e.get("id", 0) is not None:
+        problems.append(f"index/id not null: {e!r}")
+    if not (isinstance(e.get("error"), str) and e["error"]):
+        problems.append(f"no sentence: {e!r}")
     return problems

@@ -7,13 +7,10 @@ account's key, the shapes of their refusals, paging through an import's
 errors with next_offset, a clear that leaves live sends and other accounts
 alone, records imported again after a clear, and the clear log.
 """
-import json
-import subprocess
 import sys
 
-import requests
-
-from httptest import BASE, IMPORT_URL, Checks, new_account, parse_json, raw_request, sql, sql_value
+from httptest import (BASE, IMPORT_URL, Checks, api_curl, api_node, api_post, error_problems, new_account,
+                      parse_json, raw_request, session, sql, sql_value)
 
 CLEAR_PATHS = ("/v2/history/clear", "/api/v2/history/clear")
 ERRORS_PATHS = ("/v2/history/import-errors", "/api/v2/history/import-errors")
@@ -21,42 +18,6 @@ CLEAR_URL = BASE + CLEAR_PATHS[1]
 ERRORS_URL = BASE + ERRORS_PATHS[1]
 
 checks = Checks("history")
-session = requests.Session()
-
-
-def post(url, key, body=None, data=None):
-    headers = {"Content-Type": "application/json"}
-    if key is not None:
-        headers["X-Api-Key"] = key
-    return session.post(url, json=body, data=data, headers=headers, timeout=60)
-
-
-def curl(url, key, body):
-    """curl as the page's example calls the API; returns (status, parsed body)."""
-    done = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", "-X", "POST", url,
-                           "-H", f"X-Api-Key: {key}", "-H", "Content-Type: application/json",
-                           "-d", json.dumps(body)], capture_output=True, text=True, timeout=60)
-    text, _, status = done.stdout.rpartition("\n")
-    return int(status or 0), parse_json(text)
-
-
-NODE = """
-const [url, key, body] = process.argv.slice(1);
-const response = await fetch(url, {
-  method: "POST",
-  headers: {"X-Api-Key": key, "Content-Type": "application/json"},
-  body,
-});
-console.log(JSON.stringify({status: response.status, body: await response.json()}));
-"""
-
-
-def node(url, key, body):
-    """Node's fetch, as the page's Node.js example; returns (status, parsed body)."""
-    done = subprocess.run(["node", "--input-type=module", "-e", NODE, url, key, json.dumps(body)],
-                          capture_output=True, text=True, timeout=60)
-    out = parse_json(done.stdout) or {}
-    return out.get("status"), out.get("body")
 
 
 def clear_failure_problems(body, code):
@@ -80,20 +41,6 @@ def errors_failure_problems(body, code):
     if body.get("import_id", 0) is not None or body.get("next_offset", 0) is not None:
         problems.append(f"import_id {body.get('import_id')!r}, next_offset {body.get('next_offset')!r}")
     problems += error_problems(body.get("errors"), code)
-    return problems
-
-
-def error_problems(errors, code):
-    if not (isinstance(errors, list) and len(errors) == 1 and isinstance(errors[0], dict)):
-        return [f"errors is {errors!r}"]
-    e = errors[0]
-    problems = []
-    if e.get("code") != code:
-        problems.append(f"code {e.get('code')!r}, not {code!r}")
-    if e.get("index", 0) is not None or e.get("id", 0) is not None:
-        problems.append(f"index/id not null: {e!r}")
-    if not (isinstance(e.get("error"), str) and e["error"]):
-        problems.append(f"no sentence: {e!r}")
     return problems
 
 
@@ -125,17 +72,17 @@ def main():
     sql("SELECT trackly_revoke_api_key(:'k')", k=revoked)
 
     # History for A (one import with 150 failures) and the same ids for B.
-    resp = post(IMPORT_URL, key_a, {"records": records("h", 300, bad=set(range(0, 300, 2)))})
+    resp = api_post(IMPORT_URL, key_a, {"records": records("h", 300, bad=set(range(0, 300, 2)))})
     imp_a = parse_json(resp.text)["import_id"]
     checks.equal("A's import: 150 stored, 150 failed", [parse_json(resp.text)[k] for k in
                                                         ("success_count", "error_count")], [150, 150])
-    resp = post(IMPORT_URL, key_b, {"records": records("h", 10)})
+    resp = api_post(IMPORT_URL, key_b, {"records": records("h", 10)})
     imp_b = parse_json(resp.text)["import_id"]
     sql("""INSERT INTO trackly.sends (account_id, id, to_number, sent_at, imported)
            VALUES (:'a', 'live-1', '+13105558888', '2025-11-12T12:00:00Z', false)""", a=a)
 
     # --- import-errors: 200 and paging, with each kind of client.
-    resp = post(ERRORS_URL, key_a, {"import_id": imp_a})
+    resp = api_post(ERRORS_URL, key_a, {"import_id": imp_a})
     body = parse_json(resp.text) or {}
     checks.equal("import-errors: 200, the first 100 by index, next_offset 100",
                  (resp.status_code, body.get("import_id"), len(body.get("errors", [])),
@@ -143,17 +90,17 @@ def main():
                  (200, imp_a, 100, 0, 100))
     checks.equal("import-errors: each error in the import response's shape",
                  sorted(body.get("errors", [{}])[0]), ["code", "error", "id", "index"])
-    status, page2 = curl(BASE + ERRORS_PATHS[0], key_a, {"import_id": imp_a, "offset": 100})
+    status, page2 = api_curl(BASE + ERRORS_PATHS[0], key_a, {"import_id": imp_a, "offset": 100})
     checks.equal("import-errors with curl: offset 100 gives the last 50, next_offset null",
                  (status, len(page2.get("errors", [])), page2["errors"][0]["index"], page2.get("next_offset")),
                  (200, 50, 200, None))
-    status, page = node(ERRORS_URL, key_a, {"import_id": imp_a, "offset": 10, "limit": 5})
+    status, page = api_node(ERRORS_URL, key_a, {"import_id": imp_a, "offset": 10, "limit": 5})
     checks.equal("import-errors with Node's fetch: offset 10, limit 5",
                  (status, [e["index"] for e in page.get("errors", [])], page.get("next_offset")),
                  (200, [20, 22, 24, 26, 28], 15))
     indexes, offset = [], 0
     while offset is not None:
-        page = parse_json(post(ERRORS_URL, key_a, {"import_id": imp_a, "offset": offset, "limit": 40}).text)
+        page = parse_json(api_post(ERRORS_URL, key_a, {"import_id": imp_a, "offset": offset, "limit": 40}).text)
         indexes += [e["index"] for e in page["errors"]]
         offset = page["next_offset"]
     checks.equal("import-errors: following next_offset gives every failure once, in order",
@@ -161,25 +108,25 @@ def main():
 
     # --- import-errors: every refusal.
     for path in ERRORS_PATHS:
-        expect(f"import-errors {path}: no key", post(BASE + path, None, {"import_id": imp_a}),
+        expect(f"import-errors {path}: no key", api_post(BASE + path, None, {"import_id": imp_a}),
                401, "missing_api_key", errors_failure_problems)
-    expect("import-errors: malformed key", post(ERRORS_URL, "trk_short", {"import_id": imp_a}),
+    expect("import-errors: malformed key", api_post(ERRORS_URL, "trk_short", {"import_id": imp_a}),
            401, "invalid_api_key", errors_failure_problems)
-    expect("import-errors: unknown key", post(ERRORS_URL, "trk_" + "B" * 32, {"import_id": imp_a}),
+    expect("import-errors: unknown key", api_post(ERRORS_URL, "trk_" + "B" * 32, {"import_id": imp_a}),
            401, "invalid_api_key", errors_failure_problems)
-    expect("import-errors: revoked key", post(ERRORS_URL, revoked, {"import_id": imp_a}),
+    expect("import-errors: revoked key", api_post(ERRORS_URL, revoked, {"import_id": imp_a}),
            401, "invalid_api_key", errors_failure_problems)
-    expect("import-errors: B's key, A's import", post(ERRORS_URL, key_b, {"import_id": imp_a}),
+    expect("import-errors: B's key, A's import", api_post(ERRORS_URL, key_b, {"import_id": imp_a}),
            404, "import_not_found", errors_failure_problems)
-    expect("import-errors: an import that does not exist", post(ERRORS_URL, key_a, {"import_id": 1}),
+    expect("import-errors: an import that does not exist", api_post(ERRORS_URL, key_a, {"import_id": 1}),
            404, "import_not_found", errors_failure_problems)
-    expect("import-errors: not JSON", post(ERRORS_URL, key_a, data="import_id=1"),
+    expect("import-errors: not JSON", api_post(ERRORS_URL, key_a, data="import_id=1"),
            400, "invalid_body", errors_failure_problems)
-    expect("import-errors: a JSON string", post(ERRORS_URL, key_a, data='"x"'),
+    expect("import-errors: a JSON string", api_post(ERRORS_URL, key_a, data='"x"'),
            400, "invalid_body", errors_failure_problems)
-    expect("import-errors: no import_id", post(ERRORS_URL, key_a, {"offset": 0}),
+    expect("import-errors: no import_id", api_post(ERRORS_URL, key_a, {"offset": 0}),
            400, "invalid_filter", errors_failure_problems)
-    expect("import-errors: limit 1001", post(ERRORS_URL, key_a, {"import_id": imp_a, "limit": 1001}),
+    expect("import-errors: limit 1001", api_post(ERRORS_URL, key_a, {"import_id": imp_a, "limit": 1001}),
            400, "invalid_filter", errors_failure_problems)
     resp = session.get(ERRORS_URL, headers={"X-Api-Key": key_a}, timeout=30)
     expect("import-errors: GET", resp, 405, "method_not_allowed", errors_failure_problems)
@@ -194,60 +141,60 @@ def main():
         resp = session.post(BASE + path, data=iter([b"{}"]), timeout=30,
                             headers={"X-Api-Key": key_a, "Content-Type": "application/json"})
         expect(f"{path}: a chunked body", resp, 411, "length_required", shape)
-    status, body = node(ERRORS_URL, key_b, {"import_id": imp_b})
+    status, body = api_node(ERRORS_URL, key_b, {"import_id": imp_b})
     checks.equal("import-errors: B's own import has no failures",
                  (status, body), (200, {"import_id": imp_b, "errors": [], "next_offset": None}))
 
     # --- clear: every refusal first; nothing is deleted by any.
     before = stored(a)
     for path in CLEAR_PATHS:
-        expect(f"clear {path}: no key", post(BASE + path, None, {"all": True}),
+        expect(f"clear {path}: no key", api_post(BASE + path, None, {"all": True}),
                401, "missing_api_key", clear_failure_problems)
-    expect("clear: malformed key", post(CLEAR_URL, "trk_" + "!" * 32, {"all": True}),
+    expect("clear: malformed key", api_post(CLEAR_URL, "trk_" + "!" * 32, {"all": True}),
            401, "invalid_api_key", clear_failure_problems)
-    expect("clear: unknown key", post(CLEAR_URL, "trk_" + "C" * 32, {"all": True}),
+    expect("clear: unknown key", api_post(CLEAR_URL, "trk_" + "C" * 32, {"all": True}),
            401, "invalid_api_key", clear_failure_problems)
-    expect("clear: revoked key", post(CLEAR_URL, revoked, {"all": True}),
+    expect("clear: revoked key", api_post(CLEAR_URL, revoked, {"all": True}),
            401, "invalid_api_key", clear_failure_problems)
-    expect("clear: not JSON", post(CLEAR_URL, key_a, data="all=true"), 400, "invalid_body", clear_failure_problems)
-    expect("clear: not UTF-8", post(CLEAR_URL, key_a, data=b'{"ids": ["\xff"]}'),
+    expect("clear: not JSON", api_post(CLEAR_URL, key_a, data="all=true"), 400, "invalid_body", clear_failure_problems)
+    expect("clear: not UTF-8", api_post(CLEAR_URL, key_a, data=b'{"ids": ["\xff"]}'),
            400, "invalid_body", clear_failure_problems)
-    expect("clear: an array", post(CLEAR_URL, key_a, [{"all": True}]), 400, "invalid_body", clear_failure_problems)
-    expect("clear: no filter", post(CLEAR_URL, key_a, {}), 400, "missing_filter", clear_failure_problems)
-    expect("clear: an unknown key", post(CLEAR_URL, key_a, {"everything": True}),
+    expect("clear: an array", api_post(CLEAR_URL, key_a, [{"all": True}]), 400, "invalid_body", clear_failure_problems)
+    expect("clear: no filter", api_post(CLEAR_URL, key_a, {}), 400, "missing_filter", clear_failure_problems)
+    expect("clear: an unknown key", api_post(CLEAR_URL, key_a, {"everything": True}),
            400, "invalid_filter", clear_failure_problems)
-    expect("clear: a bad date-time", post(CLEAR_URL, key_a, {"after": "yesterday"}),
+    expect("clear: a bad date-time", api_post(CLEAR_URL, key_a, {"after": "yesterday"}),
            400, "invalid_filter", clear_failure_problems)
-    expect("clear: B's key, A's import", post(CLEAR_URL, key_b, {"import_id": imp_a}),
+    expect("clear: B's key, A's import", api_post(CLEAR_URL, key_b, {"import_id": imp_a}),
            404, "import_not_found", clear_failure_problems)
     resp = session.put(CLEAR_URL, data="{}", headers={"X-Api-Key": key_a}, timeout=30)
     expect("clear: PUT", resp, 405, "method_not_allowed", clear_failure_problems)
-    status, body = curl(CLEAR_URL, "trk_" + "D" * 32, {"all": True})
+    status, body = api_curl(CLEAR_URL, "trk_" + "D" * 32, {"all": True})
     checks.check("clear with curl, unknown key: 401 in the clear's shape",
                  status == 401 and not clear_failure_problems(body, "invalid_api_key"), f"{status} {body}")
     checks.equal("no refused clear deleted anything", stored(a), before)
     checks.equal("no refused clear was logged", sql_value("SELECT count(*) FROM trackly.history_clears"), "0")
 
     # --- clear: 200 with each kind of client; B's key only reaches B.
-    status, body = curl(BASE + CLEAR_PATHS[0], key_b, {"ids": ["h1", "h3"]})
+    status, body = api_curl(BASE + CLEAR_PATHS[0], key_b, {"ids": ["h1", "h3"]})
     checks.equal("clear with curl, B's key: 200, B's two sends", (status, body),
                  (200, {"deleted_count": 2, "errors": []}))
     checks.equal("A's sends are untouched by B's clear", stored(a), before)
-    status, body = node(CLEAR_URL, key_a, {"ids": ["h1", "h3", "live-1"], "send_type": "campaign"})
+    status, body = api_node(CLEAR_URL, key_a, {"ids": ["h1", "h3", "live-1"], "send_type": "campaign"})
     checks.equal("clear with Node's fetch: 200, only imported sends go", (status, body),
                  (200, {"deleted_count": 2, "errors": []}))
-    resp = post(CLEAR_URL, key_a, {"import_id": imp_a, "after": "2025-11-15T00:00:00Z",
+    resp = api_post(CLEAR_URL, key_a, {"import_id": imp_a, "after": "2025-11-15T00:00:00Z",
                                    "before": "2025-11-17T00:00:00Z"})
     checks.equal("clear with requests: import_id and a time range",
                  (resp.status_code, parse_json(resp.text)), (200, {"deleted_count": 30, "errors": []}))
-    resp = post(CLEAR_URL, key_a, {"all": True})
+    resp = api_post(CLEAR_URL, key_a, {"all": True})
     checks.equal("clear all: every imported send of A", (resp.status_code, parse_json(resp.text)),
                  (200, {"deleted_count": 150 - 2 - 30, "errors": []}))
     checks.equal("the live send stays", stored(a), ["live-1"])
     checks.equal("B keeps the rest of its sends", len(stored(b)), 8)
 
     # Cleared records can be imported again.
-    resp = post(IMPORT_URL, key_a, {"records": records("h", 4)})
+    resp = api_post(IMPORT_URL, key_a, {"records": records("h", 4)})
     checks.equal("the cleared ids import again", [parse_json(resp.text)[k] for k in
                                                   ("success_count", "duplicates_skipped")], [4, 0])
     checks.equal("the clear log: one row a clear that ran, by key, as PostgREST's role",

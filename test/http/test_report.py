@@ -9,54 +9,16 @@ account's key sees only its own sends; every status it answers (200, 400, 401,
 405, and nginx's 413 and 411) in the report's shape.
 """
 import json
-import subprocess
 import sys
 
-import requests
-
-from httptest import BASE, IMPORT_URL, Checks, new_account, parse_json, raw_request, sql
+from httptest import (BASE, IMPORT_URL, Checks, api_curl, api_node, api_post, error_problems, new_account,
+                      parse_json, raw_request, session, sql)
 
 REPORT_PATHS = ("/v2/reports/sends", "/api/v2/reports/sends")
 REPORT_URL = BASE + REPORT_PATHS[0]
 CLEAR_URL = BASE + "/v2/history/clear"
 
 checks = Checks("report")
-session = requests.Session()
-
-
-def post(url, key, body=None, data=None):
-    headers = {"Content-Type": "application/json"}
-    if key is not None:
-        headers["X-Api-Key"] = key
-    return session.post(url, json=body, data=data, headers=headers, timeout=60)
-
-
-def curl(url, key, body):
-    """curl as the page's example calls the API; returns (status, parsed body)."""
-    done = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", "-X", "POST", url,
-                           "-H", f"X-Api-Key: {key}", "-H", "Content-Type: application/json",
-                           "-d", json.dumps(body)], capture_output=True, text=True, timeout=60)
-    text, _, status = done.stdout.rpartition("\n")
-    return int(status or 0), parse_json(text)
-
-
-NODE = """
-const [url, key, body] = process.argv.slice(1);
-const response = await fetch(url, {
-  method: "POST",
-  headers: {"X-Api-Key": key, "Content-Type": "application/json"},
-  body,
-});
-console.log(JSON.stringify({status: response.status, body: await response.json()}));
-"""
-
-
-def node(url, key, body):
-    """Node's fetch, as the page's Node.js example; returns (status, parsed body)."""
-    done = subprocess.run(["node", "--input-type=module", "-e", NODE, url, key, json.dumps(body)],
-                          capture_output=True, text=True, timeout=60)
-    out = parse_json(done.stdout) or {}
-    return out.get("status"), out.get("body")
 
 
 def failure_problems(body, code):
@@ -67,17 +29,7 @@ def failure_problems(body, code):
         problems.append(f"keys {sorted(body)}")
     if body.get("rows") != [] or body.get("totals", 0) is not None:
         problems.append(f"rows {body.get('rows')!r}, totals {body.get('totals')!r}")
-    errors = body.get("errors")
-    if not (isinstance(errors, list) and len(errors) == 1 and isinstance(errors[0], dict)):
-        return problems + [f"errors is {errors!r}"]
-    e = errors[0]
-    if e.get("code") != code:
-        problems.append(f"code {e.get('code')!r}, not {code!r}")
-    if e.get("index", 0) is not None or e.get("id", 0) is not None:
-        problems.append(f"index/id not null: {e!r}")
-    if not (isinstance(e.get("error"), str) and e["error"]):
-        problems.append(f"no sentence: {e!r}")
-    return problems
+    return problems + error_problems(body.get("errors"), code)
 
 
 def expect(name, resp, status, code):
@@ -121,42 +73,42 @@ def main():
     b, key_b = new_account("report B")
     _, revoked = new_account("report revoked")
     sql("SELECT trackly_revoke_api_key(:'k')", k=revoked)
-    resp = post(IMPORT_URL, key_a, {"records": records("r", 500)})
+    resp = api_post(IMPORT_URL, key_a, {"records": records("r", 500)})
     checks.equal("A's history is imported", parse_json(resp.text).get("success_count"), 500)
-    resp = post(IMPORT_URL, key_b, {"records": records("r", 40)})
+    resp = api_post(IMPORT_URL, key_b, {"records": records("r", 40)})
     checks.equal("B's history is imported", parse_json(resp.text).get("success_count"), 40)
 
     # --- 200 with each kind of client; equal to the query over trackly.sends.
     request = {"from": "2025-11-01T00:00:00Z", "to": "2025-11-10T00:00:00Z", "interval": "day",
                "group_by": ["send_type", "list_id"], "time_zone": "Asia/Kathmandu"}
-    resp = post(REPORT_URL, key_a, request)
+    resp = api_post(REPORT_URL, key_a, request)
     body = parse_json(resp.text) or {}
     checks.equal("report with requests: 200, rows, totals, no errors",
                  (resp.status_code, sorted(body), body.get("errors"), body.get("totals", {}).get("sends")),
                  (200, ["errors", "rows", "totals"], [], 500))
     checks.equal("... its rows equal the GROUP BY over trackly.sends", body.get("rows"), direct(a, request))
     request = dict(request, group_by=["send_type"], to="2025-11-09T12:30:00Z")
-    resp = post(REPORT_URL, key_a, request)
+    resp = api_post(REPORT_URL, key_a, request)
     checks.equal("report by send type in Kathmandu, from the rollup's hours and quarter hours: the GROUP BY's rows",
                  (resp.status_code, (parse_json(resp.text) or {}).get("rows")), (200, direct(a, request)))
     request = {"from": "2025-11-03T10:07:00Z", "to": "2025-11-08T00:00:00.5Z", "interval": "week",
                "time_zone": "America/New_York"}
-    status, body = curl(BASE + REPORT_PATHS[1], key_a, request)
+    status, body = api_curl(BASE + REPORT_PATHS[1], key_a, request)
     checks.equal("report with curl, edges inside a quarter hour, by week in New York",
                  (status, body.get("rows")), (200, direct(a, request)))
     request = {"from": "2025-10-01T00:00:00Z", "to": "2026-01-01T00:00:00Z", "interval": "month",
                "group_by": ["list_id"], "time_zone": "asia/tokyo"}
-    status, body = node(REPORT_URL, key_b, request)
+    status, body = api_node(REPORT_URL, key_b, request)
     checks.equal("report with Node's fetch, B's key: only B's sends",
                  (status, body.get("rows"), body.get("totals", {}).get("sends")),
                  (200, direct(b, dict(request, time_zone="Asia/Tokyo")), 40))
 
     # --- a clear is in the next report.
-    before = parse_json(post(REPORT_URL, key_a, {"from": "2025-11-01T00:00:00Z", "to": "2025-12-01T00:00:00Z",
+    before = parse_json(api_post(REPORT_URL, key_a, {"from": "2025-11-01T00:00:00Z", "to": "2025-12-01T00:00:00Z",
                                                  "interval": "month"}).text)
-    resp = post(CLEAR_URL, key_a, {"send_type": "otp"})
+    resp = api_post(CLEAR_URL, key_a, {"send_type": "otp"})
     cleared = parse_json(resp.text).get("deleted_count")
-    after = parse_json(post(REPORT_URL, key_a, {"from": "2025-11-01T00:00:00Z", "to": "2025-12-01T00:00:00Z",
+    after = parse_json(api_post(REPORT_URL, key_a, {"from": "2025-11-01T00:00:00Z", "to": "2025-12-01T00:00:00Z",
                                                 "interval": "month"}).text)
     checks.equal("a clear is subtracted by the next report",
                  after["totals"]["sends"], before["totals"]["sends"] - cleared)
@@ -164,20 +116,20 @@ def main():
     # --- every refusal, in the report's shape.
     good = {"from": "2025-11-01T00:00:00Z", "to": "2025-11-02T00:00:00Z", "interval": "day"}
     for path in REPORT_PATHS:
-        expect(f"report {path}: no key", post(BASE + path, None, good), 401, "missing_api_key")
-    expect("report: malformed key", post(REPORT_URL, "trk_short", good), 401, "invalid_api_key")
-    expect("report: unknown key", post(REPORT_URL, "trk_" + "E" * 32, good), 401, "invalid_api_key")
-    expect("report: revoked key", post(REPORT_URL, revoked, good), 401, "invalid_api_key")
-    expect("report: not JSON", post(REPORT_URL, key_a, data="from=today"), 400, "invalid_body")
-    expect("report: not UTF-8", post(REPORT_URL, key_a, data=b'{"from": "\xff"}'), 400, "invalid_body")
-    expect("report: an array", post(REPORT_URL, key_a, [good]), 400, "invalid_body")
-    expect("report: an unknown key", post(REPORT_URL, key_a, dict(good, account_id=b)), 400, "invalid_filter")
-    expect("report: a bad interval", post(REPORT_URL, key_a, dict(good, interval="hour")), 400, "invalid_filter")
-    expect("report: a POSIX time zone", post(REPORT_URL, key_a, dict(good, time_zone="UTC+5")), 400, "invalid_filter")
-    expect("report: a bad date-time", post(REPORT_URL, key_a, dict(good, to="tomorrow")), 400, "invalid_filter")
-    expect("report: to before from", post(REPORT_URL, key_a, dict(good, to="2025-10-01T00:00:00Z")),
+        expect(f"report {path}: no key", api_post(BASE + path, None, good), 401, "missing_api_key")
+    expect("report: malformed key", api_post(REPORT_URL, "trk_short", good), 401, "invalid_api_key")
+    expect("report: unknown key", api_post(REPORT_URL, "trk_" + "E" * 32, good), 401, "invalid_api_key")
+    expect("report: revoked key", api_post(REPORT_URL, revoked, good), 401, "invalid_api_key")
+    expect("report: not JSON", api_post(REPORT_URL, key_a, data="from=today"), 400, "invalid_body")
+    expect("report: not UTF-8", api_post(REPORT_URL, key_a, data=b'{"from": "\xff"}'), 400, "invalid_body")
+    expect("report: an array", api_post(REPORT_URL, key_a, [good]), 400, "invalid_body")
+    expect("report: an unknown key", api_post(REPORT_URL, key_a, dict(good, account_id=b)), 400, "invalid_filter")
+    expect("report: a bad interval", api_post(REPORT_URL, key_a, dict(good, interval="hour")), 400, "invalid_filter")
+    expect("report: a POSIX time zone", api_post(REPORT_URL, key_a, dict(good, time_zone="UTC+5")), 400, "invalid_filter")
+    expect("report: a bad date-time", api_post(REPORT_URL, key_a, dict(good, to="tomorrow")), 400, "invalid_filter")
+    expect("report: to before from", api_post(REPORT_URL, key_a, dict(good, to="2025-10-01T00:00:00Z")),
            400, "invalid_range")
-    expect("report: 426 days by day", post(REPORT_URL, key_a, dict(good, to="2027-01-01T00:00:00Z")), 400, "invalid_range")
+    expect("report: 426 days by day", api_post(REPORT_URL, key_a, dict(good, to="2027-01-01T00:00:00Z")), 400, "invalid_range")
     resp = session.get(REPORT_URL, headers={"X-Api-Key": key_a}, timeout=30)
     expect("report: GET", resp, 405, "method_not_allowed")
     checks.equal("report: GET answers Allow: POST", resp.headers.get("Allow"), "POST")
