@@ -129,6 +129,9 @@ SELECT trackly_report('{"from": "2025-11-15T00:00:00Z", "to": "2025-11-16T00:00:
 	   AS report_of_the_history,
 	   (SELECT count(*) FROM trackly.sends WHERE account_id = :account) AS sends,
 	   (SELECT sum(sends) FROM trackly.send_stats WHERE account_id = :account AND NOT hourly) AS in_the_rollup;
+-- 0.7.0 counts and answers a report in C: the same history by send type.
+SELECT trackly_report('{"from": "2025-11-15T00:00:00Z", "to": "2025-11-16T00:00:00Z", "interval": "day", "group_by": ["send_type"]}', :account)->'rows'
+	   AS report_by_send_type;
 SELECT trackly_clear_history('{"import_id": 1, "ids": ["u1", "u3"]}', :account) AS cleared;
 SELECT id FROM trackly.sends WHERE account_id = :account ORDER BY id;
 SELECT source, filters, deleted_count FROM trackly.history_clears;
