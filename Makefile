@@ -9,7 +9,7 @@ MODULE_big  = trackly_history
 OBJS        = src/trackly_history.o src/auth.o \
               src/import_jsonb.o src/import_staged.o src/import_run.o \
               src/import_validate.o src/import_lists.o src/import_write.o src/import_id.o \
-              src/import_audit.o src/import_response.o \
+              src/import_audit.o src/import_response.o src/import_citus.o \
               src/import_record.o src/support.o src/history.o src/report.o src/report_counts.o \
               src/e164.o src/e164_table.o src/iso8601.o
 DATA        = $(wildcard sql/trackly_history--*.sql)

@@ -1,4 +1,4 @@
-/* trackly_history--0.6.0--0.7.0.sql: the send report's counts and answer in C */
+/* trackly_history--0.6.0--0.7.0.sql: the send report's counts and answer in C; on Citus, the import on the worker that holds the account's shards */
 
 \echo Use "ALTER EXTENSION trackly_history UPDATE TO '0.7.0'" to load this file. \quit
 
@@ -54,3 +54,110 @@ BEGIN
 	RETURN trackly.report_counts(account_id, r.group_by, r.imported, low, high, p.periods, p.starts);
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Citus: the import runs on the worker that holds the account's shards
+-- (src/import_citus.c).  The coordinator authenticates and reads the request
+-- and draws the import id; this function, distributed by its account and
+-- co-located with trackly.sends, imports there, into the shards directly.
+-- Anywhere else (Citus did not hand it on) it imports through the
+-- distributed tables.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION trackly.import_in_shard(account_id bigint, body text, source text, api_key_id bigint,
+										import_id bigint, phone_valid boolean) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'trackly_import_in_shard'
+	LANGUAGE C VOLATILE
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION trackly.import_in_shard(bigint, text, text, bigint, bigint, boolean) IS
+	'the import of a request a Citus coordinator has authenticated and read (its body as JSON text, source api or sql, the key, the import id it drew, the account''s phone rule), run where the account''s shards are';
+REVOKE ALL ON FUNCTION trackly.import_in_shard(bigint, text, text, bigint, bigint, boolean) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION trackly_distribute() RETURNS void
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	workers bigint;
+	t record;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in this database'
+			USING ERRCODE = '55000',
+				  HINT = 'Put citus in shared_preload_libraries, CREATE EXTENSION citus, add the workers with citus_add_node, then call trackly_distribute() again.';
+	END IF;
+	EXECUTE 'SELECT count(*) FROM pg_dist_node WHERE noderole = ''primary'' AND isactive AND groupid <> 0'
+		INTO workers;
+	IF workers = 0 THEN
+		RAISE EXCEPTION 'no Citus worker is known'
+			USING ERRCODE = '55000',
+				  HINT = 'Add the workers with citus_add_node(host, port) on this coordinator first.';
+	END IF;
+	-- Foreign keys to a reference table want one connection per node for
+	-- everything the transaction does to the distributed tables.
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+	-- The rollup's triggers on sends go with it to every shard, where each
+	-- writes the deltas of its shard's rows into the co-located shard of
+	-- send_stats; Citus distributes a table with triggers only when told.
+	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+
+	IF EXISTS (SELECT FROM pg_constraint c
+				WHERE c.contype = 'f' AND c.confrelid = 'trackly.accounts'::regclass
+				  AND NOT EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = c.conrelid)) THEN
+		ALTER TABLE trackly.lists DROP CONSTRAINT IF EXISTS lists_account_id_fkey;
+		ALTER TABLE trackly.api_keys DROP CONSTRAINT IF EXISTS api_keys_account_id_fkey;
+		-- The workers' copies of the extension's tables (Citus created the
+		-- extension there too) become the shells of the Citus tables: the
+		-- keys are made again below through the coordinator, for all.
+		PERFORM run_command_on_workers(
+			'ALTER TABLE trackly.lists DROP CONSTRAINT IF EXISTS lists_account_id_fkey;'
+			' ALTER TABLE trackly.api_keys DROP CONSTRAINT IF EXISTS api_keys_account_id_fkey');
+	END IF;
+
+	FOR t IN SELECT * FROM (VALUES
+			(1, 'trackly.accounts', 'reference'),
+			(2, 'trackly.api_keys', 'reference'),
+			(3, 'trackly.imports', 'distributed'),
+			(4, 'trackly.send_stats', 'distributed'),
+			(5, 'trackly.sends', 'distributed'),
+			(6, 'trackly.lists', 'distributed'),
+			(7, 'trackly.import_errors', 'distributed'),
+			(8, 'trackly.history_clears', 'distributed')) AS x(n, relation, kind)
+		ORDER BY n
+	LOOP
+		CONTINUE WHEN EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = t.relation::regclass);
+		IF t.kind = 'reference' THEN
+			PERFORM create_reference_table(t.relation::regclass);
+		ELSIF t.relation = 'trackly.imports' THEN
+			PERFORM create_distributed_table(t.relation::regclass, 'account_id');
+		ELSE
+			PERFORM create_distributed_table(t.relation::regclass, 'account_id', colocate_with => 'trackly.imports');
+		END IF;
+	END LOOP;
+
+	IF NOT EXISTS (SELECT FROM pg_constraint c
+					WHERE c.contype = 'f' AND c.conrelid = 'trackly.lists'::regclass) THEN
+		ALTER TABLE trackly.lists ADD CONSTRAINT lists_account_id_fkey
+			FOREIGN KEY (account_id) REFERENCES trackly.accounts (id);
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_constraint c
+					WHERE c.contype = 'f' AND c.conrelid = 'trackly.api_keys'::regclass) THEN
+		ALTER TABLE trackly.api_keys ADD CONSTRAINT api_keys_account_id_fkey
+			FOREIGN KEY (account_id) REFERENCES trackly.accounts (id);
+	END IF;
+
+	-- An import runs where its account's shards are: Citus hands a call of
+	-- trackly.import_in_shard to the worker that holds the shard of its
+	-- account argument, also from inside the import's own function
+	-- (force_delegation).
+	IF NOT EXISTS (SELECT FROM pg_dist_object o
+					WHERE o.classid = 'pg_proc'::regclass
+					  AND o.objid = 'trackly.import_in_shard(bigint, text, text, bigint, bigint, boolean)'::regprocedure
+					  AND o.distribution_argument_index IS NOT NULL) THEN
+		PERFORM create_distributed_function(
+			'trackly.import_in_shard(bigint, text, text, bigint, bigint, boolean)'::regprocedure, '$1',
+			colocate_with => 'trackly.sends', force_delegation => true);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION trackly_distribute() IS
+	'makes accounts and api_keys Citus reference tables and lists, sends, imports, import_errors, history_clears, send_stats distributed by account_id, and trackly.import_in_shard a function Citus runs where its account''s shards are (run on the coordinator)';

@@ -251,6 +251,28 @@ extern bool import_account_phone_rule(int64 account_id, E164Rule *phone_rule);
 extern int	import_plan_for_citus(void);
 extern void import_plan_done(int guc_nest_level);
 
+/*
+ * Is trackly.sends (or, while an account's shards are in use, what stands
+ * for it) a Citus distributed table?  The caller is connected to SPI.
+ */
+extern bool import_sends_distributed(void);
+
+/*
+ * On a Citus coordinator, runs the import of a batch read from body where
+ * the account's shards are (trackly.import_in_shard, import_citus.c), sets
+ * *response and returns true; elsewhere returns false.  The caller is
+ * connected to SPI.
+ */
+extern bool import_delegate(Jsonb *body, ImportBatch *batch, Jsonb **response);
+
+/*
+ * The import of trackly.import_in_shard: the batch (account, source, key,
+ * phone rule and import id set by the coordinator) read from the body (JSON
+ * text the coordinator has read) and run, into the account's shards when
+ * this node holds them.
+ */
+extern Jsonb *import_in_shard(const char *body_text, ImportBatch *batch);
+
 /* The id of a new import (import_id.c); the caller is connected to SPI. */
 extern int64 import_new_id(void);
 
@@ -274,7 +296,10 @@ extern void import_summarize(ImportSummary *summary, const ImportBatch *batch, M
 extern void import_record_import(const ImportBatch *batch, const ImportSummary *summary);
 extern Jsonb *import_summary_response(ImportSummary *summary);
 
-/* Runs every stage on a batch a front end has read. */
+/*
+ * Runs every stage on a batch a front end has read, under a new import id
+ * unless the batch has one.
+ */
 extern Jsonb *import_run(ImportBatch *batch);
 
 /* The response to a refused request; sets response.status for PostgREST. */

@@ -255,19 +255,27 @@ import_account_phone_rule(int64 account_id, E164Rule *phone_rule)
  * shells have Citus's truncate trigger, so the import takes its INSERT path,
  * which Citus carries out on the shard.
  */
-int
-import_plan_for_citus(void)
+bool
+import_sends_distributed(void)
 {
-	Datum		param = ObjectIdGetDatum(trackly_relation_oid("sends"));
-	int			nest;
+	Datum		param;
 
 	if (!OidIsValid(get_extension_oid("citus", true)))
-		return 0;
+		return false;
+	param = ObjectIdGetDatum(trackly_relation_oid("sends"));
 	if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_dist_partition p"
 							  " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1",
 							  1, (Oid[]) {OIDOID}, &param, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_dist_partition");
-	if (SPI_processed == 0)
+	return SPI_processed > 0;
+}
+
+int
+import_plan_for_citus(void)
+{
+	int			nest;
+
+	if (!import_sends_distributed())
 		return 0;
 	nest = NewGUCNestLevel();
 	(void) set_config_option("plan_cache_mode", "force_custom_plan", PGC_USERSET, PGC_S_SESSION,

@@ -35,7 +35,9 @@ import_run(ImportBatch *batch)
 	Jsonb	   *response;
 
 	batch->on_citus = citus > 0;
-	batch->import_id = import_new_id();
+	/* A call Citus delegated was given the id its coordinator drew. */
+	if (batch->import_id == 0)
+		batch->import_id = import_new_id();
 	import_validate(batch);
 	import_resolve_lists(batch);
 	import_write(batch);

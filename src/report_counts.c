@@ -91,6 +91,8 @@ typedef struct Report
 	int			last_period;
 	TimestampTz *split_hours;	/* the UTC hours a boundary falls inside */
 	int			nsplit_hours;
+	TimestampTz *split_quarters;	/* the UTC quarter hours one falls inside */
+	int			nsplit_quarters;
 	MemoryContext context;		/* the groups and their send types */
 	HTAB	   *groups;
 } Report;
@@ -354,6 +356,20 @@ report_add_hour_row(Report *report, TupleTableSlot *slot)
 		report_add_rollup_row(report, slot);
 }
 
+/*
+ * A quarter-hour row of an hour a boundary splits: as a rollup row when its
+ * quarter is inside the range and no boundary splits it.
+ */
+static void
+report_add_quarter_row(Report *report, TupleTableSlot *slot)
+{
+	TimestampTz quarter = DatumGetTimestampTz(slot->tts_values[0]);
+
+	if (quarter >= report->low && quarter + USECS_PER_QUARTER <= report->high &&
+		!report_holds(report->split_quarters, report->nsplit_quarters, quarter))
+		report_add_rollup_row(report, slot);
+}
+
 /* A group of sends: width_bucket, list_id, creative_id, send_type, counts. */
 static void
 report_add_sends_row(Report *report, TupleTableSlot *slot)
@@ -419,19 +435,15 @@ report_read_sends(Report *report, const TimestampTz *split, int nsplit)
 static void
 report_read_rollup(Report *report)
 {
-	TimestampTz *quarters;
-	TimestampTz *split_quarters = palloc((report->nperiods + 2) * sizeof(TimestampTz));
-	int			nsplit = 0;
-	int			nquarters = 0;
 	TimestampTz first_hour = report_floor(report->low + USECS_PER_HOUR - 1, USECS_PER_HOUR);
 	TimestampTz end_hour = report_floor(report->high, USECS_PER_HOUR);
 	Oid			types[4] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, BOOLOID};
 	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	bool		nulls[4] = {false, false, false, report->imported_null};
 
 	/* The boundaries: both ends, and each period's start between them. */
 	report->split_hours = palloc((report->nperiods + 2) * sizeof(TimestampTz));
-	report->nsplit_hours = 0;
+	report->split_quarters = palloc((report->nperiods + 2) * sizeof(TimestampTz));
 	for (int i = -2; i < report->nperiods; i++)
 	{
 		TimestampTz boundary = i == -2 ? report->low : i == -1 ? report->high : report->starts[i];
@@ -441,26 +453,13 @@ report_read_rollup(Report *report)
 		if (report_floor(boundary, USECS_PER_HOUR) != boundary)
 			report->split_hours[report->nsplit_hours++] = report_floor(boundary, USECS_PER_HOUR);
 		if (report_floor(boundary, USECS_PER_QUARTER) != boundary)
-			split_quarters[nsplit++] = report_floor(boundary, USECS_PER_QUARTER);
+			report->split_quarters[report->nsplit_quarters++] = report_floor(boundary, USECS_PER_QUARTER);
 	}
 	report->nsplit_hours = report_unique(report->split_hours, report->nsplit_hours);
-	nsplit = report_unique(split_quarters, nsplit);
-
-	/* The whole quarters inside the range of each hour a boundary splits. */
-	quarters = palloc(Max(report->nsplit_hours * 4, 1) * sizeof(TimestampTz));
-	for (int i = 0; i < report->nsplit_hours; i++)
-	{
-		TimestampTz hour = report->split_hours[i];
-
-		for (TimestampTz q = hour; q < hour + USECS_PER_HOUR; q += USECS_PER_QUARTER)
-			if (q >= report->low && q + USECS_PER_QUARTER <= report->high &&
-				!report_holds(split_quarters, nsplit, q))
-				quarters[nquarters++] = q;
-	}
+	report->nsplit_quarters = report_unique(report->split_quarters, report->nsplit_quarters);
 
 	values[0] = Int64GetDatum(report->account_id);
 	values[3] = report->imported;
-	nulls[3] = report->imported_null;
 	if (first_hour < end_hour)
 	{
 		values[1] = TimestampTzGetDatum(first_hour);
@@ -470,22 +469,26 @@ report_read_rollup(Report *report)
 					"AND s.bucket >= $2 AND s.bucket < $3 AND ($4 IS NULL OR s.imported = $4)",
 					4, types, values, nulls, report_add_hour_row);
 	}
-	if (nquarters > 0)
+	if (report->nsplit_hours > 0)
 	{
-		Oid			quarter_types[3] = {INT8OID, TIMESTAMPTZARRAYOID, BOOLOID};
-		Datum		quarter_values[3];
-		bool		quarter_nulls[3] = {false, false, report->imported_null};
+		/*
+		 * The quarter-hour rows of each split hour: a range scan of the index
+		 * per hour (a list of quarters as = ANY can be planned as a scan of
+		 * the whole table), the quarters wanted picked as they arrive.
+		 */
+		Datum		hours = report_timestamp_array(report->split_hours, report->nsplit_hours);
 
-		quarter_values[0] = Int64GetDatum(report->account_id);
-		quarter_values[1] = report_timestamp_array(quarters, nquarters);
-		quarter_values[2] = report->imported;
 		report_read(report, "SELECT s.bucket, s.send_type, s.sends, s.delivered, s.undelivered "
-					"FROM trackly.send_stats s WHERE s.account_id = $1 AND NOT s.hourly "
-					"AND s.bucket = ANY ($2) AND ($3 IS NULL OR s.imported = $3)",
-					3, quarter_types, quarter_values, quarter_nulls, report_add_rollup_row);
+					"FROM pg_catalog.unnest($2) h(hour) JOIN trackly.send_stats s "
+					"ON s.account_id = $1 AND NOT s.hourly "
+					"AND s.bucket >= h.hour AND s.bucket < h.hour + interval '1 hour' "
+					"WHERE $3 IS NULL OR s.imported = $3",
+					3, (Oid[]) {INT8OID, TIMESTAMPTZARRAYOID, BOOLOID},
+					(Datum[]) {values[0], hours, values[3]},
+					(bool[]) {false, false, report->imported_null}, report_add_quarter_row);
 	}
-	if (nsplit > 0)
-		report_read_sends(report, split_quarters, nsplit);
+	if (report->nsplit_quarters > 0)
+		report_read_sends(report, report->split_quarters, report->nsplit_quarters);
 }
 
 /* The order of the rows: period, then each key as asked, NULLs last. */

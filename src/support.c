@@ -10,12 +10,14 @@
 #include "access/xact.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/relcache.h"
@@ -51,20 +53,163 @@ trackly_quote_value(const char *s, int len)
 	return buf.data;
 }
 
+/*
+ * The tables of the import that Citus distributes by account, as the SQL of
+ * this extension names them (trackly.<name>), and, while an import runs on
+ * the worker that holds an account's shards, those shards.
+ */
+static const char *const shard_tables[] = {"sends", "lists", "imports", "import_errors", "send_stats"};
+
+#define NSHARD_TABLES lengthof(shard_tables)
+
+static struct
+{
+	bool		active;
+	Oid			oids[NSHARD_TABLES];
+	char	   *names[NSHARD_TABLES];	/* qualified and quoted, in TopMemoryContext */
+}			shards;
+
+/* A kept plan: for a call site (its SPIPlanPtr), for the shards in use or none. */
+typedef struct KeptPlanKey
+{
+	SPIPlanPtr *site;
+	Oid			sends;			/* the shard of trackly.sends, or InvalidOid */
+} KeptPlanKey;
+
+typedef struct KeptPlan
+{
+	KeptPlanKey key;
+	SPIPlanPtr	plan;
+} KeptPlan;
+
+static HTAB *kept_plans = NULL;
+
+/* sql with every trackly.<table> of shard_tables renamed to its shard. */
+static char *
+sql_for_shards(const char *sql)
+{
+	StringInfoData out;
+	const char *c = sql;
+
+	initStringInfo(&out);
+	while (*c != '\0')
+	{
+		bool		renamed = false;
+
+		if (strncmp(c, "trackly.", 8) == 0 && (c == sql || !(isalnum((unsigned char) c[-1]) || c[-1] == '_')))
+		{
+			for (int i = 0; i < (int) NSHARD_TABLES && !renamed; i++)
+			{
+				size_t		len = strlen(shard_tables[i]);
+				char		next = c[8 + len];
+
+				if (strncmp(c + 8, shard_tables[i], len) == 0 && !(isalnum((unsigned char) next) || next == '_'))
+				{
+					appendStringInfoString(&out, shards.names[i]);
+					c += 8 + len;
+					renamed = true;
+				}
+			}
+		}
+		if (!renamed)
+			appendStringInfoChar(&out, *c++);
+	}
+	return out.data;
+}
+
 void
 trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
+	KeptPlanKey key;
+	KeptPlan   *kept;
 	SPIPlanPtr	prepared;
+	bool		found;
 
-	if (*plan != NULL)
+	if (kept_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(KeptPlanKey);
+		ctl.entrysize = sizeof(KeptPlan);
+		kept_plans = hash_create("trackly kept plans", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	memset(&key, 0, sizeof(key));
+	key.site = plan;
+	key.sends = shards.active ? shards.oids[0] : InvalidOid;
+	kept = hash_search(kept_plans, &key, HASH_FIND, NULL);
+	if (kept != NULL)
+	{
+		*plan = kept->plan;
 		return;
+	}
+
+	if (shards.active)
+		sql = sql_for_shards(sql);
 	prepared = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (prepared == NULL)
 		elog(ERROR, "SPI_prepare failed (%s) for: %s",
 			 SPI_result_code_string(SPI_result), sql);
 	if (SPI_keepplan(prepared) != 0)
 		elog(ERROR, "SPI_keepplan failed for: %s", sql);
+	kept = hash_search(kept_plans, &key, HASH_ENTER, &found);
+	kept->plan = prepared;
 	*plan = prepared;
+}
+
+bool
+trackly_use_account_shards(int64 account_id)
+{
+	Datum		tables[NSHARD_TABLES];
+	Datum		params[2];
+	Oid			oids[NSHARD_TABLES];
+	char	   *names[NSHARD_TABLES];
+
+	Assert(!shards.active);
+	for (int i = 0; i < (int) NSHARD_TABLES; i++)
+		tables[i] = ObjectIdGetDatum(trackly_relation_oid(shard_tables[i]));
+	params[0] = Int64GetDatum(account_id);
+	params[1] = trackly_make_array(tables, NULL, NSHARD_TABLES, REGCLASSOID);
+	if (SPI_execute_with_args("SELECT t.name, pg_catalog.to_regclass(t.name)::pg_catalog.oid,"
+							  " EXISTS (SELECT FROM pg_catalog.pg_dist_placement p, pg_catalog.pg_dist_local_group g"
+							  "          WHERE p.shardid OPERATOR(pg_catalog.=) t.shardid"
+							  "            AND p.groupid OPERATOR(pg_catalog.=) g.groupid)"
+							  "  FROM (SELECT u.o, s.shardid, pg_catalog.shard_name(u.r, s.shardid) AS name"
+							  "          FROM pg_catalog.unnest($2) WITH ORDINALITY u(r, o),"
+							  "               LATERAL pg_catalog.get_shard_id_for_distribution_column(u.r, $1) s(shardid)) t"
+							  " ORDER BY t.o",
+							  2, (Oid[]) {INT8OID, REGCLASSARRAYOID}, params, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not find the shards of account " INT64_FORMAT, account_id);
+	if (SPI_processed != NSHARD_TABLES)
+		return false;
+	for (int i = 0; i < (int) NSHARD_TABLES; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		oid_null;
+		bool		local_null;
+		Datum		oid = SPI_getbinval(row, desc, 2, &oid_null);
+		Datum		local = SPI_getbinval(row, desc, 3, &local_null);
+
+		if (oid_null || local_null || !DatumGetBool(local))
+			return false;
+		oids[i] = DatumGetObjectId(oid);
+		names[i] = SPI_getvalue(row, desc, 1);
+	}
+	for (int i = 0; i < (int) NSHARD_TABLES; i++)
+	{
+		shards.oids[i] = oids[i];
+		if (shards.names[i] != NULL)
+			pfree(shards.names[i]);
+		shards.names[i] = MemoryContextStrdup(TopMemoryContext, names[i]);
+	}
+	shards.active = true;
+	return true;
+}
+
+void
+trackly_stop_using_shards(void)
+{
+	shards.active = false;
 }
 
 void
@@ -80,8 +225,13 @@ trackly_execute(SPIPlanPtr plan, Datum *values, const char *nulls, int expected)
 Oid
 trackly_relation_oid(const char *name)
 {
-	Oid			relid = get_relname_relid(name, get_namespace_oid("trackly", false));
+	Oid			relid;
 
+	if (shards.active)
+		for (int i = 0; i < (int) NSHARD_TABLES; i++)
+			if (strcmp(name, shard_tables[i]) == 0)
+				return shards.oids[i];
+	relid = get_relname_relid(name, get_namespace_oid("trackly", false));
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),

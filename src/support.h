@@ -21,9 +21,11 @@
 extern char *trackly_quote_value(const char *s, int len);
 
 /*
- * Prepares sql once per backend and keeps the plan in *plan.  The plan is
- * generic: every statement here is an index lookup by account, and planning
- * it again for each call would cost more than running it.
+ * Prepares sql once per backend and keeps the plan, setting *plan to it.  The
+ * plan is generic: every statement here is an index lookup by account, and
+ * planning it again for each call would cost more than running it.  While
+ * an account's shards are in use (trackly_use_account_shards), sql's
+ * trackly.<table> names those shards, and the plan is kept for them.
  */
 extern void trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes);
 
@@ -33,8 +35,22 @@ extern void trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *a
  */
 extern void trackly_execute(SPIPlanPtr plan, Datum *values, const char *nulls, int expected);
 
-/* The OID of a relation of the trackly schema; an error when it is missing. */
+/*
+ * The OID of a relation of the trackly schema (or of its shard, while an
+ * account's shards are in use); an error when it is missing.
+ */
 extern Oid	trackly_relation_oid(const char *name);
+
+/*
+ * On a Citus node that holds the account's shards of the import's tables
+ * (sends, lists, imports, import_errors, send_stats: co-located, so all on
+ * one node), uses them for the import's statements and writes until
+ * trackly_stop_using_shards, and returns true; anywhere else returns false
+ * and changes nothing.  Citus must be installed and the tables distributed;
+ * the caller is connected to SPI.
+ */
+extern bool trackly_use_account_shards(int64 account_id);
+extern void trackly_stop_using_shards(void);
 
 /* A column of a table as this extension made it. */
 typedef struct TracklyColumn

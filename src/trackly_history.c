@@ -44,6 +44,7 @@ PG_FUNCTION_INFO_V1(trackly_import_sends_body);
 PG_FUNCTION_INFO_V1(trackly_check_api_key);
 PG_FUNCTION_INFO_V1(trackly_import_sends_from);
 PG_FUNCTION_INFO_V1(trackly_import_sends_slice);
+PG_FUNCTION_INFO_V1(trackly_import_in_shard);
 
 void		_PG_init(void);
 
@@ -263,7 +264,7 @@ import_sends(Jsonb *body, ImportBatch *batch, const ImportFailure *refused)
 		response = import_failure_response(refused);
 	else if (!import_read_jsonb(body, batch, &failure))
 		response = import_failure_response(&failure);
-	else
+	else if (!import_delegate(body, batch, &response))
 		response = import_run(batch);
 
 	result = MemoryContextAlloc(MemoryContextGetParent(batch->cxt), VARSIZE(response));
@@ -454,4 +455,40 @@ trackly_import_sends_slice(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("index_base is NULL")));
 	PG_RETURN_JSONB_P(import_staged(PG_GETARG_OID(0), account_id, NULL, PG_GETARG_INT64(2)));
+}
+
+/*
+ * trackly.import_in_shard(account_id bigint, body text, source text,
+ * api_key_id bigint, import_id bigint, phone_valid boolean) returns jsonb:
+ * the import a Citus coordinator hands to the worker holding the account's
+ * shards (import_citus.c), of a body it has authenticated and read.
+ */
+Datum
+trackly_import_in_shard(PG_FUNCTION_ARGS)
+{
+	ImportBatch batch;
+	Jsonb	   *response;
+	Jsonb	   *result;
+	char	   *source;
+
+	for (int i = 0; i < 6; i++)
+		if (i != 3 && PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of trackly.import_in_shard is NULL", i + 1)));
+	source = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (strcmp(source, "api") != 0 && strcmp(source, "sql") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source \"%s\" is not api or sql", source)));
+	import_begin(&batch, strcmp(source, "api") == 0 ? "api" : "sql");
+	batch.account_id = PG_GETARG_INT64(0);
+	batch.api_key_id = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+	batch.import_id = PG_GETARG_INT64(4);
+	batch.phone_rule = PG_GETARG_BOOL(5) ? E164_RULE_VALID : E164_RULE_POSSIBLE;
+	response = import_in_shard(text_to_cstring(PG_GETARG_TEXT_PP(1)), &batch);
+	result = MemoryContextAlloc(MemoryContextGetParent(batch.cxt), VARSIZE(response));
+	memcpy(result, response, VARSIZE(response));
+	import_end(&batch);
+	PG_RETURN_JSONB_P(result);
 }
