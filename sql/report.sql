@@ -284,10 +284,19 @@ SELECT account_id = :a AS own, day, list_id, creative_id, send_type, imported, s
   FROM trackly.send_stats_daily WHERE day BETWEEN '2025-11-01' AND '2025-11-02'
  ORDER BY account_id, day, list_id, creative_id, send_type COLLATE "C", imported;
 
--- TRUNCATE empties the rollup with the sends.
+-- TRUNCATE empties the rollup with the sends, also when it names both.
 BEGIN;
 TRUNCATE trackly.sends;
 SELECT count(*) AS rollup_rows_after_truncate FROM trackly.send_stats;
+ROLLBACK;
+BEGIN;
+TRUNCATE trackly.sends, trackly.send_stats;
+SELECT (SELECT count(*) FROM trackly.sends) AS sends_after_truncating_both,
+	   (SELECT count(*) FROM trackly.send_stats) AS rollup_rows_after_truncating_both;
+ROLLBACK;
+BEGIN;
+TRUNCATE trackly.send_stats, trackly.sends;
+SELECT count(*) AS rollup_rows_after_truncating_both_the_other_way FROM trackly.send_stats;
 ROLLBACK;
 
 DROP TABLE before_compaction;

@@ -1,4 +1,4 @@
-/* trackly_history--0.6.0--0.7.0.sql: the send report's counts and answer in C; on Citus, the import on the worker that holds the account's shards */
+/* trackly_history--0.6.0--0.7.0.sql: the send report's counts and answer in C; on Citus, the import on the worker that holds the account's shards; TRUNCATE of the sends with the rollup */
 
 \echo Use "ALTER EXTENSION trackly_history UPDATE TO '0.7.0'" to load this file. \quit
 
@@ -16,6 +16,69 @@ COMMENT ON FUNCTION trackly.report_counts(bigint, text[], boolean, timestamptz, 
 	'the answer of a report of an account''s sends from low to high (exclusive), by the periods (starts: the first instant of each) and the keys of group_by, of imported history (true), live sends (false) or both (NULL)';
 REVOKE ALL ON FUNCTION trackly.report_counts(bigint, text[], boolean, timestamptz, timestamptz, date[], timestamptz[])
 	FROM PUBLIC;
+
+-- The rollup's triggers: a TRUNCATE of trackly.sends together with
+-- trackly.send_stats (one statement) failed in 0.6.0, its trigger truncating
+-- the rollup a second time while the statement held it open.
+CREATE OR REPLACE FUNCTION trackly.record_send_stats() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	target text := 'trackly.send_stats';
+	filled boolean;
+	deltas constant text := $deltas$
+		INSERT INTO %s (account_id, hourly, bucket, imported, send_type, sends, delivered, undelivered)
+		SELECT d.account_id, GROUPING(d.quarter) = 1, coalesce(d.quarter, d.hour), d.imported, d.send_type,
+			   sum(d.sign), coalesce(sum(d.sign) FILTER (WHERE d.delivered), 0),
+			   coalesce(sum(d.sign) FILTER (WHERE NOT d.delivered), 0)
+		  FROM (%s) d
+		 GROUP BY d.account_id, d.imported, d.send_type, GROUPING SETS ((d.quarter), (d.hour))
+		HAVING sum(d.sign) <> 0 OR sum(d.sign) FILTER (WHERE d.delivered) <> 0
+			   OR sum(d.sign) FILTER (WHERE NOT d.delivered) <> 0$deltas$;
+	written constant text := $rows$
+		SELECT n.account_id, pg_catalog.date_bin('15 minutes', n.sent_at, '2000-01-01 00:00:00+00') AS quarter,
+			   pg_catalog.date_bin('1 hour', n.sent_at, '2000-01-01 00:00:00+00') AS hour,
+			   n.imported, n.send_type, n.delivered, 1 AS sign
+		  FROM new_sends n$rows$;
+	deleted constant text := $rows$
+		SELECT o.account_id, pg_catalog.date_bin('15 minutes', o.sent_at, '2000-01-01 00:00:00+00') AS quarter,
+			   pg_catalog.date_bin('1 hour', o.sent_at, '2000-01-01 00:00:00+00') AS hour,
+			   o.imported, o.send_type, o.delivered, -1 AS sign
+		  FROM old_sends o$rows$;
+BEGIN
+	IF TG_TABLE_NAME <> 'sends' THEN
+		EXECUTE $shard$
+			SELECT pg_catalog.shard_name('trackly.send_stats'::regclass, t.shardid)
+			  FROM pg_catalog.pg_dist_shard s
+			  JOIN pg_catalog.pg_dist_shard t ON t.logicalrelid = 'trackly.send_stats'::regclass
+											 AND t.shardminvalue = s.shardminvalue
+			 WHERE s.shardid = $1$shard$
+		   INTO target
+		  USING substring(TG_TABLE_NAME FROM '^sends_([0-9]+)$')::bigint;
+		IF target IS NULL THEN
+			RAISE EXCEPTION 'no shard of trackly.send_stats is co-located with %.%', TG_TABLE_SCHEMA, TG_TABLE_NAME
+				USING ERRCODE = '55000',
+					  HINT = 'Distribute trackly.send_stats co-located with trackly.sends: SELECT trackly_distribute().';
+		END IF;
+	END IF;
+	CASE TG_OP
+		WHEN 'TRUNCATE' THEN
+			-- TRUNCATE trackly.sends, trackly.send_stats has emptied both by
+			-- now, and holds the rollup open: truncating it again would fail.
+			EXECUTE format('SELECT EXISTS (SELECT FROM %s)', target) INTO filled;
+			IF filled THEN
+				EXECUTE format('TRUNCATE %s', target);
+			END IF;
+		WHEN 'INSERT' THEN EXECUTE format(deltas, target, written);
+		WHEN 'DELETE' THEN EXECUTE format(deltas, target, deleted);
+		ELSE EXECUTE format(deltas, target, written || ' UNION ALL ' || deleted);
+	END CASE;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION trackly.record_send_stats() IS
+	'the triggers on trackly.sends that keep trackly.send_stats: a statement''s rows written and deleted, as signed counts per quarter hour and per hour in one grouped INSERT; TRUNCATE empties it';
 
 -- A report for an account.  STABLE: every statement sees the one snapshot
 -- the call began with, so a report shows all or nothing of an import or a
