@@ -796,7 +796,8 @@ insert_isolating(IsolatingWrite *w, int g0, int g1)
 		for (g = g0; w->next[g] >= w->group[g + 1]; g++)
 			;
 		import_fail(w->batch, w->sorted[w->next[g]], OUTCOME_SAVE_ERROR,
-					"The database refused the record: %s.", shortened(error->message));
+					"The database refused the record: %s.",
+					shortened(trackly_without_shard_names(error->message)));
 		FreeErrorData(error);
 		w->next[g]++;
 	}

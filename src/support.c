@@ -67,6 +67,7 @@ static struct
 	bool		active;
 	Oid			oids[NSHARD_TABLES];
 	char	   *names[NSHARD_TABLES];	/* qualified and quoted, in TopMemoryContext */
+	int64		ids[NSHARD_TABLES];	/* their shard ids */
 }			shards;
 
 /* A kept plan: for a call site (its SPIPlanPtr), for the shards in use or none. */
@@ -163,6 +164,7 @@ trackly_use_account_shards(int64 account_id)
 	Datum		params[2];
 	Oid			oids[NSHARD_TABLES];
 	char	   *names[NSHARD_TABLES];
+	int64		ids[NSHARD_TABLES];
 
 	Assert(!shards.active);
 	for (int i = 0; i < (int) NSHARD_TABLES; i++)
@@ -170,6 +172,7 @@ trackly_use_account_shards(int64 account_id)
 	params[0] = Int64GetDatum(account_id);
 	params[1] = trackly_make_array(tables, NULL, NSHARD_TABLES, REGCLASSOID);
 	if (SPI_execute_with_args("SELECT t.name, pg_catalog.to_regclass(t.name)::pg_catalog.oid,"
+							  " t.shardid,"
 							  " EXISTS (SELECT FROM pg_catalog.pg_dist_placement p, pg_catalog.pg_dist_local_group g"
 							  "          WHERE p.shardid OPERATOR(pg_catalog.=) t.shardid"
 							  "            AND p.groupid OPERATOR(pg_catalog.=) g.groupid)"
@@ -188,7 +191,10 @@ trackly_use_account_shards(int64 account_id)
 		bool		oid_null;
 		bool		local_null;
 		Datum		oid = SPI_getbinval(row, desc, 2, &oid_null);
-		Datum		local = SPI_getbinval(row, desc, 3, &local_null);
+		Datum		local = SPI_getbinval(row, desc, 4, &local_null);
+		bool		id_null;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(row, desc, 3, &id_null));
 
 		if (oid_null || local_null || !DatumGetBool(local))
 			return false;
@@ -198,6 +204,7 @@ trackly_use_account_shards(int64 account_id)
 	for (int i = 0; i < (int) NSHARD_TABLES; i++)
 	{
 		shards.oids[i] = oids[i];
+		shards.ids[i] = ids[i];
 		if (shards.names[i] != NULL)
 			pfree(shards.names[i]);
 		shards.names[i] = MemoryContextStrdup(TopMemoryContext, names[i]);
@@ -210,6 +217,40 @@ void
 trackly_stop_using_shards(void)
 {
 	shards.active = false;
+}
+
+char *
+trackly_without_shard_names(const char *message)
+{
+	StringInfoData out;
+	const char *c = message;
+
+	if (!shards.active)
+		return (char *) message;
+	initStringInfo(&out);
+	while (*c != '\0')
+	{
+		bool		dropped = false;
+
+		/* "_<shard id>" after a name and not before another digit */
+		if (*c == '_' && c > message && (isalnum((unsigned char) c[-1]) || c[-1] == '_'))
+		{
+			for (int i = 0; i < (int) NSHARD_TABLES && !dropped; i++)
+			{
+				char		id[32];
+				size_t		len = snprintf(id, sizeof(id), INT64_FORMAT, shards.ids[i]);
+
+				if (strncmp(c + 1, id, len) == 0 && !isdigit((unsigned char) c[1 + len]))
+				{
+					c += 1 + len;
+					dropped = true;
+				}
+			}
+		}
+		if (!dropped)
+			appendStringInfoChar(&out, *c++);
+	}
+	return out.data;
 }
 
 void

@@ -52,6 +52,14 @@ extern Oid	trackly_relation_oid(const char *name);
 extern bool trackly_use_account_shards(int64 account_id);
 extern void trackly_stop_using_shards(void);
 
+/*
+ * A message of the database (an error's) as it would read on one node:
+ * while an account's shards are in use, without their shard ids, so that
+ * "sends_102075" and a constraint "no_refuse_me_102075" read "sends" and
+ * "no_refuse_me"; otherwise the message itself.
+ */
+extern char *trackly_without_shard_names(const char *message);
+
 /* A column of a table as this extension made it. */
 typedef struct TracklyColumn
 {
