@@ -1,10 +1,11 @@
 /*
  * report.c
- *		The C side of the send report (trackly_report, whose rules live in SQL:
- *		trackly_history--0.5.0--0.6.0.sql): thin SQL-callable glue that lends it
- *		what only C does fast, a time zone name as the tz database spells it,
- *		and the local periods (days, ISO weeks, months) of a range with the
- *		instant each begins at.
+ *		The C side of the send report (trackly_report, whose request is checked
+ *		in SQL: trackly_history--0.5.0--0.6.0.sql): thin SQL-callable glue that
+ *		lends it what only C does fast, a time zone name as the tz database
+ *		spells it, and the local periods (days, ISO weeks, months) of a range
+ *		with the instant each begins at.  The counts and the answer are
+ *		report_counts.c's.
  *
  *		pg_timezone_names reads the whole tz database (50 to 100 ms); here one
  *		name is looked up through the backend's cache of loaded zones, and the
