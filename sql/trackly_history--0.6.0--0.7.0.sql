@@ -1,4 +1,4 @@
-/* trackly_history--0.6.0--0.7.0.sql: the send report's counts and answer in C; on Citus, the import on the worker that holds the account's shards; TRUNCATE of the sends with the rollup */
+/* trackly_history--0.6.0--0.7.0.sql: the send report's counts and answer in C; on Citus, the import on the worker that holds the account's shards, and key revocation and the staged load through a coordinator; TRUNCATE of the sends with the rollup */
 
 \echo Use "ALTER EXTENSION trackly_history UPDATE TO '0.7.0'" to load this file. \quit
 
@@ -224,3 +224,178 @@ END
 $$;
 COMMENT ON FUNCTION trackly_distribute() IS
 	'makes accounts and api_keys Citus reference tables and lists, sends, imports, import_errors, history_clears, send_stats distributed by account_id, and trackly.import_in_shard a function Citus runs where its account''s shards are (run on the coordinator)';
+
+-- ---------------------------------------------------------------------------
+-- Citus: revoking a key through a coordinator (Citus refuses an UPDATE whose
+-- COALESCE calls now(): the instant is taken first, the same one), and the
+-- staged load's slices (Citus's DDL hook looks up a schema named pg_temp
+-- when a temporary view is dropped by that name: it is dropped by the name
+-- of the session's own temporary schema).
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION trackly_revoke_api_key(key_id bigint) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	revoked constant timestamptz := now();
+BEGIN
+	IF key_id IS NULL THEN
+		RAISE EXCEPTION 'key_id must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	UPDATE trackly.api_keys k SET revoked_at = coalesce(k.revoked_at, revoked)
+	 WHERE k.id = key_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'API key % does not exist', key_id
+			USING ERRCODE = '22023',
+				  HINT = 'trackly_list_api_keys(account_id) lists the keys of an account.';
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION trackly_revoke_api_key(key text) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	revoked constant timestamptz := now();
+BEGIN
+	IF key IS NULL THEN
+		RAISE EXCEPTION 'the API key is NULL; pass the key to revoke' USING ERRCODE = '22004';
+	END IF;
+	IF key !~ '^trk_[A-Za-z0-9]{32}$' THEN
+		RAISE EXCEPTION 'not an API key'
+			USING ERRCODE = '22023',
+				  DETAIL = 'An API key is trk_ followed by 32 ASCII letters or digits.';
+	END IF;
+	UPDATE trackly.api_keys k SET revoked_at = coalesce(k.revoked_at, revoked)
+	 WHERE k.key_sha256 = sha256(convert_to(key, 'UTF8'));
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no such API key' USING ERRCODE = '22023';
+	END IF;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE trackly_load_sends(source regclass, account_id bigint, order_by text[] DEFAULT NULL,
+									batch_rows bigint DEFAULT 100000)
+LANGUAGE plpgsql AS $load$
+DECLARE
+	by_ctid boolean := order_by IS NULL OR pg_catalog.cardinality(order_by) = 0;
+	key_columns text[];		-- the slices' order: the order_by columns, or the view's ctid
+	key_types text[];		-- each key's type
+	keys text;				-- key_columns quoted, for SQL
+	last_key text[];		-- the last key of the slice before, as text; NULL: none yet
+	slice_name text := 'trackly_load_slice_' || pg_catalog.pg_backend_pid();
+	after text;
+	bad boolean;
+	r jsonb;
+	rows_in_slice bigint;
+	slice integer := 0;
+	read bigint := 0;
+	stored bigint := 0;
+	failed bigint := 0;
+	duplicates bigint := 0;
+	started timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+	IF source IS NULL OR account_id IS NULL OR batch_rows IS NULL THEN
+		RAISE EXCEPTION 'source, account_id and batch_rows must not be NULL' USING ERRCODE = '22004';
+	END IF;
+	IF batch_rows < 1 THEN
+		RAISE EXCEPTION 'batch_rows must be at least 1, not %', batch_rows USING ERRCODE = '22023';
+	END IF;
+	IF NOT EXISTS (SELECT FROM trackly.accounts a WHERE a.id = account_id) THEN
+		RAISE EXCEPTION 'no account has id %', account_id USING ERRCODE = '22023',
+			HINT = 'trackly_create_account makes one.';
+	END IF;
+
+	IF by_ctid THEN
+		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = source) <> 'r' THEN
+			RAISE EXCEPTION '% is not a plain table: name columns unique in it in order_by', source
+				USING ERRCODE = '22023',
+				HINT = 'Slices need a stable order; only a plain table has one of its own (its physical order).';
+		END IF;
+		key_columns := ARRAY['trackly_slice_ctid'];
+		key_types := ARRAY['tid'];
+	ELSE
+		SELECT pg_catalog.array_agg(u.k ORDER BY u.o),
+			   pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY u.o)
+		  INTO key_columns, key_types
+		  FROM pg_catalog.unnest(order_by) WITH ORDINALITY AS u(k, o)
+		  LEFT JOIN pg_catalog.pg_attribute a
+			ON a.attrelid = source AND a.attname = u.k AND a.attnum > 0 AND NOT a.attisdropped;
+		IF pg_catalog.array_position(key_types, NULL) IS NOT NULL THEN
+			RAISE EXCEPTION 'order_by names a column that % does not have', source USING ERRCODE = '42703';
+		END IF;
+	END IF;
+	SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ' ORDER BY o) INTO keys
+	  FROM pg_catalog.unnest(key_columns) WITH ORDINALITY AS u(k, o);
+
+	IF NOT by_ctid THEN
+		-- Slices follow the key: it must be unique and never NULL.
+		EXECUTE pg_catalog.format('SELECT EXISTS (SELECT FROM %s GROUP BY %s HAVING pg_catalog.count(*) > 1)'
+								  ' OR EXISTS (SELECT FROM %s WHERE %s)',
+								  source, keys, source,
+								  (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k) || ' IS NULL', ' OR ')
+									 FROM pg_catalog.unnest(key_columns) k))
+		   INTO bad;
+		IF bad THEN
+			RAISE EXCEPTION 'the order_by columns (%) are not unique and never null in %', keys, source
+				USING ERRCODE = '22023', HINT = 'Slices follow that order: name a key of the source.';
+		END IF;
+	END IF;
+
+	LOOP
+		after := 'true';
+		IF last_key IS NOT NULL THEN
+			SELECT '(' || keys || ') > (' || pg_catalog.string_agg(pg_catalog.format('%L::%s', v, t), ', ' ORDER BY o) || ')'
+			  INTO after
+			  FROM ROWS FROM (pg_catalog.unnest(last_key), pg_catalog.unnest(key_types)) WITH ORDINALITY AS u(v, t, o);
+		END IF;
+		IF pg_catalog.to_regclass(pg_catalog.format('pg_temp.%I', slice_name)) IS NOT NULL THEN
+			EXECUTE pg_catalog.format('DROP VIEW %s', pg_catalog.to_regclass(pg_catalog.format('pg_temp.%I', slice_name)));
+		END IF;
+		-- By ctid: physical order, read from the last slice's end on (a TID
+		-- range scan; synchronized scans are off while the import reads).
+		-- By key: the key's order (an index on it keeps each slice cheap).
+		EXECUTE pg_catalog.format('CREATE TEMP VIEW %I AS SELECT * FROM (SELECT s.*%s FROM %s s) s'
+								  ' WHERE %s %s LIMIT %s',
+								  slice_name, CASE WHEN by_ctid THEN ', s.ctid AS trackly_slice_ctid' ELSE '' END,
+								  source, after, CASE WHEN by_ctid THEN '' ELSE 'ORDER BY ' || keys END, batch_rows);
+		EXECUTE pg_catalog.format('SELECT EXISTS (SELECT FROM pg_temp.%I)', slice_name) INTO bad;
+		EXIT WHEN NOT bad;		-- nothing left: no empty import
+		r := trackly.import_sends_slice(pg_catalog.format('pg_temp.%I', slice_name)::regclass, account_id, read);
+		rows_in_slice := (r->>'success_count')::bigint + (r->>'error_count')::bigint
+						 + (r->>'duplicates_skipped')::bigint;
+		EXIT WHEN rows_in_slice = 0;
+		slice := slice + 1;
+		read := read + rows_in_slice;
+		stored := stored + (r->>'success_count')::bigint;
+		failed := failed + (r->>'error_count')::bigint;
+		duplicates := duplicates + (r->>'duplicates_skipped')::bigint;
+		-- The last key of this slice, each value as text.
+		IF by_ctid THEN
+			EXECUTE pg_catalog.format('SELECT ARRAY[pg_catalog.max(trackly_slice_ctid)::text] FROM pg_temp.%I',
+									  slice_name)
+			   INTO last_key;
+		ELSE
+		EXECUTE pg_catalog.format('SELECT ARRAY[%s] FROM pg_temp.%I ORDER BY %s LIMIT 1',
+								  (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k) || '::text', ', ' ORDER BY o)
+									 FROM pg_catalog.unnest(key_columns) WITH ORDINALITY AS u(k, o)),
+								  slice_name,
+								  (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k) || ' DESC', ', ' ORDER BY o)
+									 FROM pg_catalog.unnest(key_columns) WITH ORDINALITY AS u(k, o)))
+		   INTO last_key;
+		END IF;
+		RAISE NOTICE 'slice %: % rows, % stored, % failed, % duplicates (import %); % rows so far',
+			slice, rows_in_slice, r->'success_count', r->'error_count', r->'duplicates_skipped', r->'import_id', read;
+		COMMIT;
+		EXIT WHEN rows_in_slice < batch_rows;
+	END LOOP;
+	IF pg_catalog.to_regclass(pg_catalog.format('pg_temp.%I', slice_name)) IS NOT NULL THEN
+		EXECUTE pg_catalog.format('DROP VIEW %s', pg_catalog.to_regclass(pg_catalog.format('pg_temp.%I', slice_name)));
+	END IF;
+	RAISE NOTICE 'loaded %: % rows in % slices, % stored, % failed, % duplicates, in % (% rows a second); the failures are in trackly.import_errors',
+		source, read, slice, stored, failed, duplicates,
+		pg_catalog.date_trunc('second', pg_catalog.clock_timestamp() - started),
+		pg_catalog.round(read / GREATEST(EXTRACT(epoch FROM pg_catalog.clock_timestamp() - started), 0.001));
+END
+$load$;
