@@ -36,6 +36,8 @@ triggers of its SQL path) adds up to trackly.sends.
     /usr/bin/python3 test/stress/load.py --clients 8 --calls 200000
 
 It talks only to the cluster the PG* environment names (bin/cluster env).
+With --prepared it uses a database made beforehand, as the citus suite
+does with a Citus coordinator's (test/citus/run).
 """
 import argparse
 import collections
@@ -221,9 +223,12 @@ def main():
     parser.add_argument("--db", default="trackly_stress", help="database to recreate and use")
     parser.add_argument("--progress", type=float, default=15, help="seconds between progress lines")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--prepared", action="store_true",
+                        help="use --db as it is (the extension created in it, and for a Citus cluster "
+                             "distributed, no account yet): only its two accounts are made, and it is kept")
     args = parser.parse_args()
 
-    accounts = sl.fresh_database(args.db)
+    accounts = sl.make_accounts(args.db) if args.prepared else sl.fresh_database(args.db)
     patterns = args.patterns.split(",")
     unknown = set(patterns) - {p for p, _ in PATTERNS}
     if unknown:
@@ -256,7 +261,7 @@ def main():
           f"{ledger.sqlstates.get('57014', 0)} cancelled on purpose (57014), "
           f"errors: {errors}, deadlocks: {deadlocks}, "
           f"by SQLSTATE: {dict(sorted(ledger.sqlstates.items())) or 'none'}", flush=True)
-    if not args.keep:
+    if not args.keep and not args.prepared:
         sl.drop_database(args.db)
     return checks.finish()
 

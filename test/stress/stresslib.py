@@ -41,9 +41,18 @@ def fresh_database(dbname):
         admin.execute("SET client_min_messages = warning")
         admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{dbname}"')
-    accounts = []
     with connect(dbname) as conn:
         conn.execute("CREATE EXTENSION trackly_history")
+    return make_accounts(dbname)
+
+
+def make_accounts(dbname):
+    """Two new accounts with a key each in dbname (the extension made, for a
+    Citus cluster distributed, and no other account); returns [(id, key)]."""
+    accounts = []
+    with connect(dbname) as conn:
+        if conn.execute("SELECT count(*) FROM trackly.accounts").fetchone()[0] != 0:
+            raise SystemExit(f"{dbname} has accounts already: the checks need a database of its own")
         for name in ("Stress One", "Stress Two"):
             account = conn.execute("SELECT trackly_create_account(%s)", (name,)).fetchone()[0]
             key = conn.execute("SELECT trackly_create_api_key(%s)", (account,)).fetchone()[0]
