@@ -118,14 +118,42 @@ sql_for_shards(const char *sql)
 	return out.data;
 }
 
+/* sql prepared and kept for the backend's life. */
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	prepared = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
+
+	if (prepared == NULL)
+		elog(ERROR, "SPI_prepare failed (%s) for: %s",
+			 SPI_result_code_string(SPI_result), sql);
+	if (SPI_keepplan(prepared) != 0)
+		elog(ERROR, "SPI_keepplan failed for: %s", sql);
+	return prepared;
+}
+
 void
 trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 {
 	KeptPlanKey key;
 	KeptPlan   *kept;
-	SPIPlanPtr	prepared;
 	bool		found;
 
+	/*
+	 * Until a backend uses an account's shards (never on one node or on a
+	 * Citus coordinator), *plan holds the plan for the tables themselves.
+	 */
+	if (!shards.active && kept_plans == NULL)
+	{
+		if (*plan == NULL)
+			*plan = keep_plan(sql, nargs, argtypes);
+		return;
+	}
+
+	/*
+	 * From then on the plans are kept by call site and shard (the plans kept
+	 * before are not in the table: each is made again once).
+	 */
 	if (kept_plans == NULL)
 	{
 		HASHCTL		ctl;
@@ -137,24 +165,13 @@ trackly_prepare(SPIPlanPtr *plan, const char *sql, int nargs, Oid *argtypes)
 	memset(&key, 0, sizeof(key));
 	key.site = plan;
 	key.sends = shards.active ? shards.oids[0] : InvalidOid;
-	kept = hash_search(kept_plans, &key, HASH_FIND, NULL);
-	if (kept != NULL)
-	{
-		*plan = kept->plan;
-		return;
-	}
-
-	if (shards.active)
-		sql = sql_for_shards(sql);
-	prepared = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
-	if (prepared == NULL)
-		elog(ERROR, "SPI_prepare failed (%s) for: %s",
-			 SPI_result_code_string(SPI_result), sql);
-	if (SPI_keepplan(prepared) != 0)
-		elog(ERROR, "SPI_keepplan failed for: %s", sql);
 	kept = hash_search(kept_plans, &key, HASH_ENTER, &found);
-	kept->plan = prepared;
-	*plan = prepared;
+	if (!found)
+		kept->plan = NULL;
+	/* (NULL also after an error in keep_plan: it is tried again.) */
+	if (kept->plan == NULL)
+		kept->plan = keep_plan(shards.active ? sql_for_shards(sql) : sql, nargs, argtypes);
+	*plan = kept->plan;
 }
 
 bool
