@@ -7,11 +7,11 @@
 EXTENSION   = trackly_history
 MODULE_big  = trackly_history
 OBJS        = src/trackly_history.o src/auth.o \
-              src/import_jsonb.o src/import_staged.o src/import_run.o \
+              src/import_text.o src/import_jsonb.o src/import_staged.o src/import_run.o \
               src/import_validate.o src/import_lists.o src/import_write.o src/import_id.o \
               src/import_audit.o src/import_response.o src/import_citus.o \
               src/import_record.o src/support.o src/history.o src/report.o src/report_counts.o \
-              src/e164.o src/e164_table.o src/iso8601.o
+              src/e164.o src/e164_table.o src/iso8601.o src/json_scan.o
 DATA        = $(wildcard sql/trackly_history--*.sql)
 PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 

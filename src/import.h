@@ -4,7 +4,8 @@
  *		the stages validate it, resolve its lists, write it, record it and
  *		answer it.
  *
- * A front end (the jsonb body of import_jsonb.c; a staging table later) only
+ * A front end (the body as JSON text of import_text.c, as jsonb of
+ * import_jsonb.c; a staging table of import_staged.c) only
  * fills each record's index, kind and fields; every rule of the import
  * lives in the stages (import_validate.c, import_lists.c, import_write.c,
  * import_audit.c, import_response.c, run in order by import_run.c), which
@@ -82,6 +83,9 @@ typedef struct ImportFieldName
 } ImportFieldName;
 
 extern const ImportFieldName import_field_names[IMPORT_NFIELDS];
+
+/* The field a record's key (len bytes) names, or -1 for a key the import ignores. */
+extern int	import_field_of_key(const char *key, int len);
 
 /* Where a record ended; the failures are the response's codes. */
 typedef enum ImportOutcome
@@ -236,6 +240,13 @@ extern void import_staged_define_settings(void);
 extern bool import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure);
 
 /*
+ * Front end: the body as len bytes of JSON text, read without making it
+ * jsonb.  False, with the batch as it was, for any body it leaves to the
+ * jsonb front end (a request to refuse among them).
+ */
+extern bool import_read_text(const char *text, int len, ImportBatch *batch);
+
+/*
  * Does the account exist?  If so, *phone_rule receives the rule its imports
  * check phone numbers by (trackly_set_phone_validation).  The caller is
  * connected to SPI, with the search_path pinned (the plan is kept).
@@ -258,12 +269,13 @@ extern void import_plan_done(int guc_nest_level);
 extern bool import_sends_distributed(void);
 
 /*
- * On a Citus coordinator, runs the import of a batch read from body where
- * the account's shards are (trackly.import_in_shard, import_citus.c), sets
- * *response and returns true; elsewhere returns false.  The caller is
- * connected to SPI.
+ * Is this a Citus coordinator that runs imports where the account's shards
+ * are (trackly.import_in_shard, import_citus.c)?  Then import_delegate runs
+ * there the import of a batch read from body_text (the request body as JSON
+ * text) and returns its response.  The caller is connected to SPI.
  */
-extern bool import_delegate(Jsonb *body, ImportBatch *batch, Jsonb **response);
+extern bool import_delegating(void);
+extern Jsonb *import_delegate(const char *body_text, ImportBatch *batch);
 
 /*
  * The import of trackly.import_in_shard: the batch (account, source, key,

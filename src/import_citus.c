@@ -50,14 +50,17 @@ import_in_shard_distributed(void)
 }
 
 bool
-import_delegate(Jsonb *body, ImportBatch *batch, Jsonb **response)
+import_delegating(void)
+{
+	return import_sends_distributed() && import_in_shard_distributed();
+}
+
+Jsonb *
+import_delegate(const char *body_text, ImportBatch *batch)
 {
 	StringInfoData call;
 	bool		isnull;
 	Datum		answer;
-
-	if (!import_sends_distributed() || !import_in_shard_distributed())
-		return false;
 
 	/*
 	 * Citus hands a call on only when every argument is a constant of the
@@ -67,7 +70,7 @@ import_delegate(Jsonb *body, ImportBatch *batch, Jsonb **response)
 	 */
 	initStringInfo(&call);
 	appendStringInfo(&call, "SELECT r FROM trackly.import_in_shard(" INT64_FORMAT "::pg_catalog.int8, %s, %s, ",
-					 batch->account_id, quote_literal_cstr(JsonbToCString(NULL, &body->root, VARSIZE(body))),
+					 batch->account_id, quote_literal_cstr(body_text),
 					 quote_literal_cstr(batch->source));
 	if (batch->api_key_id == 0)
 		appendStringInfoString(&call, "NULL, ");
@@ -80,22 +83,23 @@ import_delegate(Jsonb *body, ImportBatch *batch, Jsonb **response)
 	answer = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		elog(ERROR, "trackly.import_in_shard answered NULL");
-	*response = DatumGetJsonbPCopy(answer);
-	return true;
+	return DatumGetJsonbPCopy(answer);
 }
 
 Jsonb *
 import_in_shard(const char *body_text, ImportBatch *batch)
 {
 	ImportFailure failure;
-	Jsonb	   *body = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(body_text)));
 	bool		in_shards = trackly_use_account_shards(batch->account_id);
 	Jsonb	   *response;
 
 	PG_TRY();
 	{
 		/* The coordinator read this body: it is refused only if it changed. */
-		if (!import_read_jsonb(body, batch, &failure))
+		if (import_read_text(body_text, strlen(body_text), batch))
+			response = import_run(batch);
+		else if (!import_read_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(body_text))),
+									batch, &failure))
 			response = import_failure_response(&failure);
 		else
 			response = import_run(batch);

@@ -3,7 +3,8 @@
  *		Front end of the import for a jsonb request body: checks the request
  *		as a whole and reads each record's fields straight out of the jsonb
  *		container, without copying them or going through text.  A raw body
- *		(the HTTP entry point's bytes) is made jsonb here first.
+ *		(the HTTP entry point's bytes) that import_text.c leaves is made
+ *		jsonb here first, with the answer for a body that is not JSON.
  */
 #include "postgres.h"
 
@@ -163,19 +164,6 @@ read_field(const JsonbValue *v, ImportField *field)
 	}
 }
 
-/* The field a record key names, or -1 for a key the import ignores. */
-static int
-field_of_key(const char *key, int len)
-{
-	int			f;
-
-	for (f = 0; f < IMPORT_NFIELDS; f++)
-		if (import_field_names[f].len == len &&
-			memcmp(import_field_names[f].name, key, len) == 0)
-			return f;
-	return -1;
-}
-
 /*
  * Fills field from the value at [start, end) of an object's data area, read
  * as jsonb_util.c's fillJsonbValue reads it (numbers and containers start at
@@ -250,7 +238,7 @@ read_record(const JsonbValue *element, ImportRecord *rec)
 		uint32		start = offset;
 
 		JBE_ADVANCE_OFFSET(offset, object->children[i]);
-		field_at[i] = field_of_key(base + start, offset - start);
+		field_at[i] = import_field_of_key(base + start, offset - start);
 	}
 	for (i = 0; i < count; i++)
 	{

@@ -37,6 +37,18 @@ const ImportFieldName import_field_names[IMPORT_NFIELDS] = {
 	[F_DELIVERED] = FIELD_NAME("delivered"),
 };
 
+int
+import_field_of_key(const char *key, int len)
+{
+	int			f;
+
+	for (f = 0; f < IMPORT_NFIELDS; f++)
+		if (import_field_names[f].len == len &&
+			memcmp(import_field_names[f].name, key, len) == 0)
+			return f;
+	return -1;
+}
+
 /* The response's code of each failure. */
 static const char *const outcome_codes[] = {
 	[OUTCOME_INVALID_RECORD] = "invalid_record",

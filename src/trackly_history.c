@@ -249,6 +249,31 @@ trackly_iso8601(PG_FUNCTION_ARGS)
 										  iso8601_explain_no_leap));
 }
 
+/* The response, made in the batch's context, copied into the caller's. */
+static Jsonb *
+import_answer(ImportBatch *batch, Jsonb *response)
+{
+	Jsonb	   *result = MemoryContextAlloc(MemoryContextGetParent(batch->cxt), VARSIZE(response));
+
+	memcpy(result, response, VARSIZE(response));
+	return result;
+}
+
+/*
+ * Runs a batch a front end has read, here or, on Citus, where the account's
+ * shards are, sent the body as JSON text: text's len bytes, or the jsonb
+ * body's text when text is NULL.
+ */
+static Jsonb *
+run_batch(ImportBatch *batch, Jsonb *body, const char *text, int len)
+{
+	if (!import_delegating())
+		return import_run(batch);
+	return import_delegate(text != NULL ? pnstrdup(text, len)
+						   : JsonbToCString(NULL, &body->root, VARSIZE(body)),
+						   batch);
+}
+
 /*
  * Runs an import for the body (NULL for SQL NULL) once the caller has been
  * authenticated or refused; returns the response in the caller's context.
@@ -257,19 +282,12 @@ static Jsonb *
 import_sends(Jsonb *body, ImportBatch *batch, const ImportFailure *refused)
 {
 	ImportFailure failure;
-	Jsonb	   *response;
-	Jsonb	   *result;
 
 	if (refused != NULL)
-		response = import_failure_response(refused);
-	else if (!import_read_jsonb(body, batch, &failure))
-		response = import_failure_response(&failure);
-	else if (!import_delegate(body, batch, &response))
-		response = import_run(batch);
-
-	result = MemoryContextAlloc(MemoryContextGetParent(batch->cxt), VARSIZE(response));
-	memcpy(result, response, VARSIZE(response));
-	return result;
+		return import_answer(batch, import_failure_response(refused));
+	if (!import_read_jsonb(body, batch, &failure))
+		return import_answer(batch, import_failure_response(&failure));
+	return import_answer(batch, run_batch(batch, body, NULL, 0));
 }
 
 /* Sets up a batch in a context of its own, connected to SPI. */
@@ -336,8 +354,11 @@ trackly_import_sends_api(PG_FUNCTION_ARGS)
 
 /*
  * trackly_import_sends_body(bytea) returns jsonb: the API form for HTTP, the
- * body as the bytes the client sent, which it parses itself (after the key:
+ * body as the bytes the client sent, which it reads itself (after the key:
  * a request without a live key is refused before its body is looked at).
+ * The records are read straight from the text when import_text.c takes the
+ * body; any other body is made jsonb, and answered invalid_body when it is
+ * not JSON.
  */
 Datum
 trackly_import_sends_body(PG_FUNCTION_ARGS)
@@ -351,9 +372,16 @@ trackly_import_sends_body(PG_FUNCTION_ARGS)
 
 	import_begin(&batch, "api");
 	ok = authenticate(&batch, &refused);
-	if (ok && raw != NULL)
-		ok = import_parse_body(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw), &body, &refused);
-	result = import_sends(body, &batch, ok ? NULL : &refused);
+	if (ok && raw != NULL &&
+		import_read_text(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw), &batch))
+		result = import_answer(&batch, run_batch(&batch, NULL, VARDATA_ANY(raw),
+												 VARSIZE_ANY_EXHDR(raw)));
+	else
+	{
+		if (ok && raw != NULL)
+			ok = import_parse_body(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw), &body, &refused);
+		result = import_sends(body, &batch, ok ? NULL : &refused);
+	}
 	import_end(&batch);
 	PG_RETURN_JSONB_P(result);
 }
