@@ -16,7 +16,7 @@ DATA        = $(wildcard sql/trackly_history--*.sql)
 PGFILEDESC  = "trackly_history - bulk import of SMS send history"
 
 REGRESS        = validators import_example import_request import_records \
-                 import_duplicates import_save_error import_body import_staged history report report_property upgrade
+                 import_duplicates import_save_error import_body import_text import_staged history report report_property upgrade
 ISOLATION      = import_concurrency import_concurrency_checked \
                  import_converge import_converge_checked import_staged_concurrency \
                  clear_concurrency report_concurrency

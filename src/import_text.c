@@ -169,39 +169,49 @@ read_records(JsonScan *s, ImportBatch *batch)
 	return step == JSON_SCAN_CLOSED && n > 0;
 }
 
-bool
-import_read_text(const char *text, int len, ImportBatch *batch)
+/* Reads the body: an object with a records field, given once. */
+static bool
+read_body(JsonScan *s, ImportBatch *batch)
 {
-	JsonScan	s;
 	JsonScanStep step;
 	bool		read = false;
 	int			i;
 
-	if (GetDatabaseEncoding() != PG_UTF8 || pg_encoding_verifymbstr(PG_UTF8, text, len) != len)
+	if (!json_scan_open(s, '{'))
 		return false;
-	json_scan_init(&s, text, len, IMPORT_MAX_BODY_DEPTH, batch_room, batch->cxt);
-	if (!json_scan_open(&s, '{'))
-		return false;
-	for (i = 0; (step = json_scan_next(&s, '}', i)) == JSON_SCAN_ITEM; i++)
+	for (i = 0; (step = json_scan_next(s, '}', i)) == JSON_SCAN_ITEM; i++)
 	{
 		const char *key;
-		int			key_len;
+		int			len;
 
-		if (!json_scan_key(&s, &key, &key_len))
-			break;
-		if (key_len == strlen("records") && memcmp(key, "records", key_len) == 0)
+		if (!json_scan_key(s, &key, &len))
+			return false;
+		if (len == strlen("records") && memcmp(key, "records", len) == 0)
 		{
-			if (read || !read_records(&s, batch))
-				break;
+			if (read || !read_records(s, batch))
+				return false;
 			read = true;
 		}
-		else if (!json_scan_skip(&s))
-			break;
+		else if (!json_scan_skip(s))
+			return false;
 	}
-	if (step == JSON_SCAN_CLOSED && read && json_scan_done(&s))
-		return true;
+	return step == JSON_SCAN_CLOSED && read && json_scan_done(s);
+}
+
+bool
+import_read_text(const char *text, int len, ImportBatch *batch)
+{
+	JsonScan	s;
+
+	if (GetDatabaseEncoding() == PG_UTF8 && pg_encoding_verifymbstr(PG_UTF8, text, len) == len)
+	{
+		json_scan_init(&s, text, len, IMPORT_MAX_BODY_DEPTH, batch_room, batch->cxt);
+		if (read_body(&s, batch))
+			return true;
+	}
 
 	/* Left to the jsonb front end, which starts from a batch without records. */
+	elog(DEBUG1, "the request body is read as jsonb, not straight from its text");
 	if (batch->records != NULL)
 		import_release_records(batch->records);
 	batch->records = NULL;
