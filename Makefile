@@ -43,7 +43,7 @@ PYTHON       ?= /usr/bin/python3
 FUZZ_SECONDS ?= 30
 VALIDATORS    = src/e164.c src/e164_table.c src/iso8601.c
 VALIDATOR_H   = src/e164.h src/e164_table.h src/iso8601.h
-TEST_CFLAGS   = -std=c11 -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -Isrc -Itest/unit
+TEST_CFLAGS   = -std=c11 -O2 -g -Wall -Wextra $(if $(WERROR),-Werror) -Isrc -Itest/unit -Itest/diff
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS   = -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
@@ -58,11 +58,17 @@ $(BUILD)/test_%: test/unit/test_%.c test/unit/unit.h $(VALIDATORS) $(VALIDATOR_H
 $(BUILD)/validate: test/diff/validate.c $(VALIDATORS) $(VALIDATOR_H) | $(BUILD)
 	gcc $(TEST_CFLAGS) -o $@ $< $(VALIDATORS)
 
+$(BUILD)/json_scan_cli: test/diff/json_scan_cli.c test/diff/json_canon.h src/json_scan.c src/json_scan.h | $(BUILD)
+	gcc $(TEST_CFLAGS) -o $@ $< src/json_scan.c
+
 $(BUILD)/bench_validators: test/bench/bench_validators.c $(VALIDATORS) $(VALIDATOR_H) | $(BUILD)
 	gcc $(TEST_CFLAGS) -O3 -o $@ $< $(VALIDATORS)
 
 $(BUILD)/fuzz_%: test/fuzz/fuzz_%.c $(VALIDATORS) $(VALIDATOR_H) | $(BUILD)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(VALIDATORS)
+
+$(BUILD)/fuzz_json_scan: test/fuzz/fuzz_json_scan.c test/diff/json_canon.h src/json_scan.c src/json_scan.h | $(BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itest/diff -o $@ $< src/json_scan.c
 
 unit: $(BUILD)/test_e164 $(BUILD)/test_iso8601
 	$(BUILD)/test_e164
@@ -70,15 +76,16 @@ unit: $(BUILD)/test_e164 $(BUILD)/test_iso8601
 
 # The committed table is what the generator writes from this machine's
 # metadata (the generator also checks its automata against Python's re).
-difftest: $(BUILD)/validate
+difftest: $(BUILD)/validate $(BUILD)/json_scan_cli
 	$(PYTHON) src/e164_table.py | cmp -s - src/e164_table.c || \
 		{ echo "src/e164_table.c is not what src/e164_table.py writes: make e164-table"; exit 1; }
 	$(PYTHON) test/diff/e164_diff.py $(BUILD)/validate
 	$(PYTHON) test/diff/iso8601_diff.py $(BUILD)/validate
+	$(PYTHON) test/diff/json_scan_diff.py $(BUILD)/json_scan_cli
 
 # Each fuzzer runs FUZZ_SECONDS; new inputs go to $(BUILD), seeds stay as they are.
-fuzz: $(BUILD)/fuzz_e164 $(BUILD)/fuzz_iso8601
-	for t in e164 iso8601; do \
+fuzz: $(BUILD)/fuzz_e164 $(BUILD)/fuzz_iso8601 $(BUILD)/fuzz_json_scan
+	for t in e164 iso8601 json_scan; do \
 		mkdir -p $(BUILD)/corpus_$$t && \
 		$(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=$(BUILD)/crash_$$t- $(BUILD)/corpus_$$t test/fuzz/seeds/$$t || exit 1; \
