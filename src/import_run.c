@@ -1,7 +1,7 @@
 /*
  * import_run.c
  *		The import pipeline: the stages, in the order they run, over the
- *		records a front end (import_jsonb.c; a staging table later) read.
+ *		records a front end (import_text.c, import_jsonb.c, import_staged.c) read.
  *
  *		import_validate       rules 1 to 7 of every record (import_validate.c)
  *		import_resolve_lists  rule 8: every list in one query (import_lists.c)

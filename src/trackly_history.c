@@ -495,7 +495,6 @@ Datum
 trackly_import_in_shard(PG_FUNCTION_ARGS)
 {
 	ImportBatch batch;
-	Jsonb	   *response;
 	Jsonb	   *result;
 	char	   *source;
 
@@ -514,9 +513,7 @@ trackly_import_in_shard(PG_FUNCTION_ARGS)
 	batch.api_key_id = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
 	batch.import_id = PG_GETARG_INT64(4);
 	batch.phone_rule = PG_GETARG_BOOL(5) ? E164_RULE_VALID : E164_RULE_POSSIBLE;
-	response = import_in_shard(text_to_cstring(PG_GETARG_TEXT_PP(1)), &batch);
-	result = MemoryContextAlloc(MemoryContextGetParent(batch.cxt), VARSIZE(response));
-	memcpy(result, response, VARSIZE(response));
+	result = import_answer(&batch, import_in_shard(text_to_cstring(PG_GETARG_TEXT_PP(1)), &batch));
 	import_end(&batch);
 	PG_RETURN_JSONB_P(result);
 }
