@@ -1,7 +1,7 @@
 # Makefile for trackly_history, built with PGXS:
 #   make && make install          build and install (PG_CONFIG=... to choose)
 #   make installcheck             pg_regress and isolation suites (needs a server)
-#   make unit | fuzz | difftest   the pure C validator suites (no server)
+#   make unit | fuzz | difftest   the pure C suites: validators, JSON reader (no server)
 #   make e164-table               regenerate src/e164_table.c from libphonenumber
 
 EXTENSION   = trackly_history
@@ -35,7 +35,8 @@ include $(PGXS)
 $(OBJS): $(wildcard src/*.h)
 
 # ---------------------------------------------------------------------------
-# The validators alone: unit tests, differential tests, fuzzers, benchmark.
+# The pure C cores alone (the validators, the JSON reader): unit tests,
+# differential tests, fuzzers, benchmark.
 # Everything they build goes to $(BUILD), an ignored folder of the checkout.
 # ---------------------------------------------------------------------------
 BUILD        ?= .run/build
