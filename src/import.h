@@ -205,10 +205,12 @@ extern const char *import_outcome_code(ImportOutcome outcome);
 extern char *import_field_integer_text(const ImportField *f);
 
 /*
- * Room for n zeroed records (n <= IMPORT_MAX_RECORDS), kept from call to call
- * so that a large request does not map fresh memory each time.
+ * Room for n records (n <= IMPORT_MAX_RECORDS), kept from call to call so
+ * that a large request does not map fresh memory each time; zeroed, unless
+ * the front end zeroes each record it fills (one that learns n only at the
+ * end asks for IMPORT_MAX_RECORDS).
  */
-extern ImportRecord *import_records_buffer(int n);
+extern ImportRecord *import_records_buffer(int n, bool zeroed);
 
 /* Gives the buffer back at the end of a call. */
 extern void import_release_records(ImportRecord *records);

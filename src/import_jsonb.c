@@ -317,7 +317,7 @@ import_read_jsonb(Jsonb *body, ImportBatch *batch, ImportFailure *failure)
 	}
 
 	batch->nrecords = n;
-	batch->records = import_records_buffer(n);
+	batch->records = import_records_buffer(n, true);
 	n = 0;
 	it = JsonbIteratorInit(array);
 	while ((token = JsonbIteratorNext(&it, &element, true)) != WJB_DONE)

@@ -87,7 +87,7 @@ release_records_buffer(XactEvent event, void *arg)
 }
 
 ImportRecord *
-import_records_buffer(int n)
+import_records_buffer(int n, bool zeroed)
 {
 	Assert(n <= IMPORT_MAX_RECORDS);
 	if (records_buffer == NULL)
@@ -98,9 +98,10 @@ import_records_buffer(int n)
 	}
 	/* An import inside an import (from a user's trigger, say) gets its own. */
 	if (records_buffer_in_use)
-		return palloc0(sizeof(ImportRecord) * n);
+		return zeroed ? palloc0(sizeof(ImportRecord) * n) : palloc(sizeof(ImportRecord) * n);
 	records_buffer_in_use = true;
-	memset(records_buffer, 0, sizeof(ImportRecord) * n);
+	if (zeroed)
+		memset(records_buffer, 0, sizeof(ImportRecord) * n);
 	return records_buffer;
 }
 

@@ -547,7 +547,7 @@ run_batches(StagedRun *run, bool sorted)
 			break;
 
 		MemoryContextSwitchTo(run->batch_cxt);
-		batch->records = import_records_buffer((int) n);
+		batch->records = import_records_buffer((int) n, true);
 		batch->nrecords = (int) n;
 		batch->index_base = run->index_base;
 		batch->import_id = run->summary->import_id;

@@ -156,11 +156,12 @@ read_records(JsonScan *s, ImportBatch *batch)
 
 	if (!json_scan_open(s, '['))
 		return false;
-	batch->records = import_records_buffer(IMPORT_MAX_RECORDS);
+	batch->records = import_records_buffer(IMPORT_MAX_RECORDS, false);
 	for (n = 0; (step = json_scan_next(s, ']', n)) == JSON_SCAN_ITEM; n++)
 	{
 		if (n == IMPORT_MAX_RECORDS)
 			return false;
+		memset(&batch->records[n], 0, sizeof(ImportRecord));
 		batch->records[n].index = n;
 		if (!read_record(s, &batch->records[n]))
 			return false;
